@@ -1,0 +1,49 @@
+# One command builds the book, one runs the tests; both set up .venv first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PROFILE ?= full
+
+.PHONY: help install book quick-book test lint format sync clean
+
+help:
+	@echo "make install     create .venv and install the project with its test tools"
+	@echo "make book        run every notebook (PROFILE=$(PROFILE)) and build _build/html"
+	@echo "make quick-book  the same with the quick profile (seconds per notebook)"
+	@echo "make test        the test suite (quick profile notebooks and a book build)"
+	@echo "make lint        ruff lint and format check"
+	@echo "make sync        pair notebooks/*.py with .ipynb for Jupyter (jupytext)"
+	@echo "make clean       remove generated notebooks, fit artifacts and _build"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@command -v dot >/dev/null || echo "warning: Graphviz's 'dot' is missing; the model graphs need it (apt-get install graphviz)"
+	touch $@
+
+book: install
+	$(BIN)/crispr-models book --profile $(PROFILE)
+
+quick-book:
+	$(MAKE) book PROFILE=quick
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+sync: install
+	$(BIN)/jupytext --sync notebooks/*.py
+
+clean:
+	rm -rf _build book/generated

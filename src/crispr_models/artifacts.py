@@ -1,0 +1,47 @@
+"""Fit artifacts written beside an executed notebook.
+
+``crispr-models run`` passes each notebook an ``artifacts_dir``; the notebook
+saves one NetCDF InferenceData per fitted model there, named after the model,
+and one ``summary.csv`` with a row per parameter of every model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import arviz as az
+import pandas as pd
+
+from crispr_models.diagnostics import SUMMARY_COLUMNS
+
+SUMMARY_FILE = "summary.csv"
+
+
+def save_fit(
+    artifacts_dir: str | Path | None, model_name: str, idata: az.InferenceData, table: pd.DataFrame
+) -> Path | None:
+    """Write ``<model_name>.nc`` and merge ``table`` into ``summary.csv``.
+
+    Rows of an earlier save of the same model are replaced, so re-running a
+    cell does not duplicate them. With no ``artifacts_dir`` (an interactive
+    session) nothing is written and ``None`` is returned.
+    """
+    if not artifacts_dir:
+        return None
+    if not model_name.isidentifier():
+        raise ValueError(f"model_name must be a Python identifier (letters, digits, _), got {model_name!r}")
+    missing = set(SUMMARY_COLUMNS) - set(table.columns)
+    if missing:
+        raise ValueError(f"table is missing column(s) {sorted(missing)}; use recovery_table()")
+    directory = Path(artifacts_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    netcdf_path = directory / f"{model_name}.nc"
+    idata.to_netcdf(str(netcdf_path))
+
+    summary_path = directory / SUMMARY_FILE
+    rows = table[SUMMARY_COLUMNS]
+    if summary_path.exists():
+        earlier = pd.read_csv(summary_path)
+        rows = pd.concat([earlier[earlier["model"] != model_name], rows], ignore_index=True)
+    rows.to_csv(summary_path, index=False)
+    return netcdf_path

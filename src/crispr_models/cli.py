@@ -1,0 +1,139 @@
+"""``crispr-models``: list, run and build the book's notebooks.
+
+    crispr-models list
+    crispr-models run m2 --profile quick -p num_genes 8 --out book/generated
+    crispr-models book --profile full
+
+Bad input (an unknown notebook or parameter, a value the notebook cannot
+accept) is refused with exit status 2 before any kernel starts; a failing
+notebook or book build exits with status 1, naming the notebook and cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from crispr_models.notebooks import (
+    PROFILES,
+    RUNNER_PARAMETERS,
+    NotebookNotFound,
+    ParameterError,
+    discover_notebooks,
+    find_notebook,
+    find_project_root,
+)
+from crispr_models.runner import (
+    GENERATED_DIR,
+    BookBuildFailed,
+    MissingDependency,
+    NotebookFailed,
+    build_book,
+    run_notebook,
+)
+
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crispr-models",
+        description="Run the CRISPR model-experiment notebooks and build the book.",
+    )
+    parser.add_argument(
+        "--root", type=Path, default=None,
+        help="project folder (holding _toc.yml and notebooks/); default: found from here",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("list", help="the notebooks in book order, with their parameters")
+
+    run = commands.add_parser("run", help="execute one notebook with parameters")
+    run.add_argument("notebook", help="notebook id, e.g. m2")
+    run.add_argument("--profile", choices=sorted(PROFILES), default="full")
+    run.add_argument(
+        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        help="override a parameter of the notebook's parameters cell (repeatable)",
+    )
+    run.add_argument("--out", type=Path, default=None,
+                     help=f"output folder (default: {GENERATED_DIR})")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    book = commands.add_parser("book", help="execute every notebook, then build the book")
+    book.add_argument("--profile", choices=sorted(PROFILES), default="full")
+    book.add_argument("--build-only", action="store_true",
+                      help="build from the notebooks already in book/generated")
+    book.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    return parser
+
+
+def _list(root: Path) -> int:
+    for notebook in discover_notebooks(root):
+        print(f"{notebook.id}  {notebook.title}  ({notebook.path.relative_to(root)})")
+        for parameter in notebook.parameters.values():
+            if parameter.name in RUNNER_PARAMETERS:
+                continue
+            note = f"  # {parameter.description}" if parameter.description else ""
+            print(f"    {parameter.name} = {parameter.default!r}{note}")
+    return 0
+
+
+def _run(root: Path, args: argparse.Namespace) -> int:
+    notebook = find_notebook(root, args.notebook)
+    overrides = dict(args.parameter)
+    if len(overrides) != len(args.parameter):
+        raise ParameterError("a parameter was given twice with -p")
+    parameters = notebook.resolve(args.profile, overrides)
+    out_dir = args.out or root / GENERATED_DIR
+    result = run_notebook(notebook, parameters, out_dir, progress_bar=not args.no_progress,
+                          cwd=root)
+    print(f"{notebook.id}: executed in {result.seconds:.1f} s -> {result.executed_path}")
+    print(f"{notebook.id}: fit artifacts in {result.artifacts_dir}")
+    return 0
+
+
+def _book(root: Path, args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    failures = []
+    if not args.build_only:
+        notebooks = discover_notebooks(root)
+        resolved = [(n, n.resolve(args.profile, {})) for n in notebooks]
+        for notebook, parameters in resolved:
+            try:
+                result = run_notebook(notebook, parameters, root / GENERATED_DIR,
+                                      progress_bar=not args.no_progress, cwd=root)
+                print(f"{notebook.id}: executed in {result.seconds:.1f} s")
+            except NotebookFailed as error:
+                print(f"error: {error}", file=sys.stderr)
+                failures.append(notebook.id)
+    if failures:
+        print(f"error: not building the book: notebook(s) {', '.join(failures)} failed",
+              file=sys.stderr)
+        return EXIT_FAILED
+    html = build_book(root)
+    print(f"book built in {time.perf_counter() - start:.1f} s; open {html / 'index.html'}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        root = (args.root.resolve() if args.root else find_project_root())
+        if args.command == "list":
+            return _list(root)
+        if args.command == "run":
+            return _run(root, args)
+        return _book(root, args)
+    except (NotebookNotFound, ParameterError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (NotebookFailed, BookBuildFailed, MissingDependency) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,281 @@
+"""The notebooks of the book: where they are, their parameters, and checks.
+
+A notebook is a jupytext py:percent file ``notebooks/<id>_<slug>.py`` with one
+cell tagged ``parameters`` holding ``name = literal  # description`` lines.
+Everything here reads files only; nothing starts a kernel.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import jupytext
+import yaml
+
+from crispr_models.fitting import SAMPLERS
+from crispr_models.validation import (
+    check_choice,
+    check_non_negative_int,
+    check_positive_int,
+    check_positive_real,
+    check_probability,
+    check_real,
+)
+
+NOTEBOOK_PATTERN = re.compile(r"^(?P<id>m\d+[a-z0-9_]*?)_(?P<slug>[a-z0-9_]+)\.py$")
+#: Set by the run command (``--out``), never by ``-p``.
+RUNNER_PARAMETERS = ("artifacts_dir",)
+
+#: Sampler settings per profile. ``full`` keeps each notebook's own defaults
+#: (the original series' settings); ``quick`` is small enough for the tests.
+PROFILES: dict[str, dict[str, Any]] = {
+    "full": {},
+    "quick": {"draws": 300, "tune": 300, "chains": 2, "prior_draws": 100},
+}
+
+
+class ParameterError(ValueError):
+    """A parameter override the notebook cannot accept."""
+
+
+class NotebookNotFound(LookupError):
+    """No notebook with that id in ``notebooks/``."""
+
+
+# --- what a parameter may hold, beyond the type of its default -------------
+
+_NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    "seed": ("a non-negative integer", check_non_negative_int),
+    "draws": ("a positive integer", check_positive_int),
+    "tune": ("a non-negative integer", check_non_negative_int),
+    "chains": ("a positive integer", check_positive_int),
+    "prior_draws": ("a positive integer", check_positive_int),
+    "target_accept": ("a number strictly between 0 and 1", check_probability),
+    "sampler": (
+        "one of " + ", ".join(SAMPLERS),
+        lambda name, value: check_choice(name, value, SAMPLERS),
+    ),
+}
+_PREFIX_RULES: list[tuple[str, str, Callable[[str, Any], Any]]] = [
+    ("num_", "a positive integer", check_positive_int),
+    ("true_sigma", "a positive number", check_positive_real),
+    ("true_", "a finite number", check_real),
+]
+
+
+def _check_type(expected: type, accepted: str) -> Callable[[str, Any], Any]:
+    def check(name: str, value: Any) -> Any:
+        # bool is an int subclass; an int default must not take True/False.
+        if isinstance(value, bool) and expected is not bool or not isinstance(value, expected):
+            raise TypeError(f"{name} must be {accepted}, got {value!r}")
+        return value
+
+    return check
+
+
+_TYPE_RULES: dict[type, tuple[str, Callable[[str, Any], Any]]] = {
+    bool: ("true or false", _check_type(bool, "true or false")),
+    int: ("an integer", _check_type(int, "an integer")),
+    float: ("a finite number", check_real),
+    str: ("a string", _check_type(str, "a string")),
+}
+
+
+def _rule_for(name: str, default: Any) -> tuple[str, Callable[[str, Any], Any]]:
+    if name in _NAMED_RULES:
+        return _NAMED_RULES[name]
+    for prefix, accepted, check in _PREFIX_RULES:
+        if name.startswith(prefix):
+            return accepted, check
+    return _TYPE_RULES.get(type(default), ("a Python literal", lambda name, v: v))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One assignment of a notebook's ``parameters`` cell."""
+
+    name: str
+    default: Any
+    description: str
+
+    @property
+    def accepted(self) -> str:
+        return _rule_for(self.name, self.default)[0]
+
+    def parse(self, text: str) -> Any:
+        """Turn a command-line string into a checked value of the default's type."""
+        default_type = type(self.default)
+        try:
+            if default_type is bool:
+                lowered = text.strip().lower()
+                if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(text)
+                value: Any = lowered in ("true", "1", "yes")
+            elif default_type is int:
+                value = int(text)
+            elif default_type is float:
+                value = float(text)
+            elif default_type is str:
+                value = text
+            else:
+                value = ast.literal_eval(text)
+        except (ValueError, SyntaxError) as error:
+            raise ParameterError(
+                f"parameter {self.name!r}: {text!r} is not {self.accepted}"
+            ) from error
+        return self.check(value)
+
+    def check(self, value: Any) -> Any:
+        """Check a typed value against the parameter's rule."""
+        check = _rule_for(self.name, self.default)[1]
+        try:
+            return check(self.name, value)
+        except (TypeError, ValueError) as error:
+            raise ParameterError(
+                f"parameter {self.name!r}: {value!r} is not accepted; expected {self.accepted}"
+            ) from error
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """A notebook source file and what its ``parameters`` cell declares."""
+
+    id: str
+    path: Path
+
+    @property
+    def title(self) -> str:
+        for cell in jupytext.read(self.path).cells:
+            if cell.cell_type == "markdown":
+                for line in cell.source.splitlines():
+                    if line.startswith("# "):
+                        return line[2:].strip()
+        return self.id
+
+    @property
+    def parameters(self) -> dict[str, Parameter]:
+        return parse_parameters_cell(parameters_cell_source(self.path), self.path)
+
+    def resolve(self, profile: str, overrides: dict[str, str]) -> dict[str, Any]:
+        """Profile values and ``-p`` overrides, checked against the notebook.
+
+        Raises :class:`ParameterError` naming the parameter and the accepted
+        values; called before any kernel starts.
+        """
+        if profile not in PROFILES:
+            raise ParameterError(
+                f"unknown profile {profile!r}; accepted: {', '.join(PROFILES)}"
+            )
+        declared = self.parameters
+        resolved = {
+            name: declared[name].check(value)
+            for name, value in PROFILES[profile].items()
+            if name in declared
+        }
+        for name, text in overrides.items():
+            if name in RUNNER_PARAMETERS:
+                raise ParameterError(f"parameter {name!r} is set by the run command (--out)")
+            if name not in declared:
+                accepted = ", ".join(n for n in declared if n not in RUNNER_PARAMETERS)
+                raise ParameterError(
+                    f"unknown parameter {name!r} for notebook {self.id}; accepted: {accepted}"
+                )
+            resolved[name] = declared[name].parse(text)
+        return resolved
+
+
+def parameters_cell_source(path: Path) -> str:
+    """Source of the single cell tagged ``parameters``."""
+    cells = [
+        c for c in jupytext.read(path).cells if "parameters" in c.metadata.get("tags", [])
+    ]
+    if len(cells) != 1:
+        raise ValueError(f"{path} must have exactly one cell tagged 'parameters', found {len(cells)}")
+    return cells[0].source
+
+
+def parse_parameters_cell(source: str, origin: Path | str = "<parameters>") -> dict[str, Parameter]:
+    """``name = literal  # description`` lines into :class:`Parameter` objects."""
+    lines = source.splitlines()
+    parameters = {}
+    for node in ast.parse(source).body:
+        if not (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+        ):
+            raise ValueError(
+                f"{origin}: the parameters cell may only hold 'name = literal' lines "
+                f"(line {node.lineno})"
+            )
+        name = node.targets[0].id
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError as error:
+            raise ValueError(f"{origin}: parameter {name!r} must have a literal default") from error
+        _, _, comment = lines[node.lineno - 1].partition("#")
+        parameters[name] = Parameter(name, default, comment.strip())
+    return parameters
+
+
+def _toc_order(root: Path) -> list[str]:
+    """Notebook ids in the order ``_toc.yml`` lists ``book/generated/<id>``."""
+    toc_path = root / "_toc.yml"
+    if not toc_path.exists():
+        return []
+    ids = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            entry = str(node.get("file", ""))
+            if entry.startswith("book/generated/"):
+                ids.append(entry.removeprefix("book/generated/"))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(yaml.safe_load(toc_path.read_text()))
+    return ids
+
+
+def discover_notebooks(root: Path) -> list[Notebook]:
+    """Every notebook in ``root/notebooks``, in book order (``_toc.yml``)."""
+    notebooks = {}
+    for path in sorted((root / "notebooks").glob("*.py")):
+        match = NOTEBOOK_PATTERN.match(path.name)
+        if match:
+            notebooks[match["id"]] = Notebook(match["id"], path)
+    order = [i for i in _toc_order(root) if i in notebooks]
+    order += sorted(set(notebooks) - set(order))
+    return [notebooks[i] for i in order]
+
+
+def find_notebook(root: Path, notebook_id: str) -> Notebook:
+    """The notebook called ``notebook_id`` (``m2`` or its file name)."""
+    notebooks = discover_notebooks(root)
+    for notebook in notebooks:
+        if notebook_id in (notebook.id, notebook.path.name, notebook.path.stem):
+            return notebook
+    accepted = ", ".join(n.id for n in notebooks) or "none found"
+    raise NotebookNotFound(f"unknown notebook {notebook_id!r}; accepted: {accepted}")
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder, from ``start`` up, holding ``_toc.yml`` and ``notebooks/``."""
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "_toc.yml").exists() and (folder / "notebooks").is_dir():
+            return folder
+    source_tree = Path(__file__).resolve().parents[2]
+    if (source_tree / "_toc.yml").exists():
+        return source_tree
+    raise FileNotFoundError(
+        f"no project root (a folder with _toc.yml and notebooks/) at or above {start}; "
+        "run from the repository or pass --root"
+    )
