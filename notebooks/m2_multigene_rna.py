@@ -247,8 +247,10 @@ plot_posterior_lines(idata, data, truth, title="Model 2: posterior lines over th
 #   this size.
 
 # %%
-print(f"fit summary: {report.divergences} divergences, max r-hat {report.max_r_hat:.3f}, "
-      f"min bulk ESS {report.min_ess_bulk:.0f}, coverage {coverage(table):.0%}")
+print(
+    f"fit summary: {report.divergences} divergences, max r-hat {report.max_r_hat:.3f}, "
+    f"min bulk ESS {report.min_ess_bulk:.0f}, coverage {coverage(table):.0%}"
+)
 print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
 
 # %% [markdown]

@@ -29,7 +29,9 @@ def save_fit(
     if not artifacts_dir:
         return None
     if not model_name.isidentifier():
-        raise ValueError(f"model_name must be a Python identifier (letters, digits, _), got {model_name!r}")
+        raise ValueError(
+            f"model_name must be a Python identifier (letters, digits, _), got {model_name!r}"
+        )
     missing = set(SUMMARY_COLUMNS) - set(table.columns)
     if missing:
         raise ValueError(f"table is missing column(s) {sorted(missing)}; use recovery_table()")

@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Run the CRISPR model-experiment notebooks and build the book.",
     )
     parser.add_argument(
-        "--root", type=Path, default=None,
+        "--root",
+        type=Path,
+        default=None,
         help="project folder (holding _toc.yml and notebooks/); default: found from here",
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -55,17 +57,26 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("notebook", help="notebook id, e.g. m2")
     run.add_argument("--profile", choices=sorted(PROFILES), default="full")
     run.add_argument(
-        "-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("NAME", "VALUE"),
         help="override a parameter of the notebook's parameters cell (repeatable)",
     )
-    run.add_argument("--out", type=Path, default=None,
-                     help=f"output folder (default: {GENERATED_DIR})")
+    run.add_argument(
+        "--out", type=Path, default=None, help=f"output folder (default: {GENERATED_DIR})"
+    )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     book = commands.add_parser("book", help="execute every notebook, then build the book")
     book.add_argument("--profile", choices=sorted(PROFILES), default="full")
-    book.add_argument("--build-only", action="store_true",
-                      help="build from the notebooks already in book/generated")
+    book.add_argument(
+        "--build-only",
+        action="store_true",
+        help="build from the notebooks already in book/generated",
+    )
     book.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return parser
 
@@ -88,8 +99,9 @@ def _run(root: Path, args: argparse.Namespace) -> int:
         raise ParameterError("a parameter was given twice with -p")
     parameters = notebook.resolve(args.profile, overrides)
     out_dir = args.out or root / GENERATED_DIR
-    result = run_notebook(notebook, parameters, out_dir, progress_bar=not args.no_progress,
-                          cwd=root)
+    result = run_notebook(
+        notebook, parameters, out_dir, progress_bar=not args.no_progress, cwd=root
+    )
     print(f"{notebook.id}: executed in {result.seconds:.1f} s -> {result.executed_path}")
     print(f"{notebook.id}: fit artifacts in {result.artifacts_dir}")
     return 0
@@ -103,15 +115,22 @@ def _book(root: Path, args: argparse.Namespace) -> int:
         resolved = [(n, n.resolve(args.profile, {})) for n in notebooks]
         for notebook, parameters in resolved:
             try:
-                result = run_notebook(notebook, parameters, root / GENERATED_DIR,
-                                      progress_bar=not args.no_progress, cwd=root)
+                result = run_notebook(
+                    notebook,
+                    parameters,
+                    root / GENERATED_DIR,
+                    progress_bar=not args.no_progress,
+                    cwd=root,
+                )
                 print(f"{notebook.id}: executed in {result.seconds:.1f} s")
             except NotebookFailed as error:
                 print(f"error: {error}", file=sys.stderr)
                 failures.append(notebook.id)
     if failures:
-        print(f"error: not building the book: notebook(s) {', '.join(failures)} failed",
-              file=sys.stderr)
+        print(
+            f"error: not building the book: notebook(s) {', '.join(failures)} failed",
+            file=sys.stderr,
+        )
         return EXIT_FAILED
     html = build_book(root)
     print(f"book built in {time.perf_counter() - start:.1f} s; open {html / 'index.html'}")
@@ -121,7 +140,7 @@ def _book(root: Path, args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        root = (args.root.resolve() if args.root else find_project_root())
+        root = args.root.resolve() if args.root else find_project_root()
         if args.command == "list":
             return _list(root)
         if args.command == "run":

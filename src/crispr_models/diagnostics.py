@@ -50,14 +50,30 @@ class ConvergenceReport:
     def checks(self) -> pd.DataFrame:
         """One row per check: value, threshold, pass/fail."""
         rows = [
-            ("divergences", self.divergences, f"<= {self.max_divergences}",
-             self.divergences <= self.max_divergences),
-            (f"max r-hat ({self.worst_r_hat_parameter})", self.max_r_hat,
-             f"<= {self.r_hat_max}", self.max_r_hat <= self.r_hat_max),
-            (f"min bulk ESS ({self.worst_ess_parameter})", self.min_ess_bulk,
-             f">= {self.ess_min:g}", self.min_ess_bulk >= self.ess_min),
-            ("min tail ESS", self.min_ess_tail, f">= {self.ess_min:g}",
-             self.min_ess_tail >= self.ess_min),
+            (
+                "divergences",
+                self.divergences,
+                f"<= {self.max_divergences}",
+                self.divergences <= self.max_divergences,
+            ),
+            (
+                f"max r-hat ({self.worst_r_hat_parameter})",
+                self.max_r_hat,
+                f"<= {self.r_hat_max}",
+                self.max_r_hat <= self.r_hat_max,
+            ),
+            (
+                f"min bulk ESS ({self.worst_ess_parameter})",
+                self.min_ess_bulk,
+                f">= {self.ess_min:g}",
+                self.min_ess_bulk >= self.ess_min,
+            ),
+            (
+                "min tail ESS",
+                self.min_ess_tail,
+                f">= {self.ess_min:g}",
+                self.min_ess_tail >= self.ess_min,
+            ),
         ]
         return pd.DataFrame(rows, columns=["check", "value", "threshold", "passed"])
 

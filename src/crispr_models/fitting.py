@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import arviz as az
 import numpy as np
 import pymc as pm
+from pymc.model.fgraph import clone_model
 
 from crispr_models.validation import (
     RandomSource,
@@ -65,8 +66,10 @@ def _quiet_pymc() -> Iterator[None]:
 
 def _draw_seed(rng: RandomSource) -> int:
     """A fresh integer seed from ``rng``, for the engines that only take ints."""
-    return int(rng.integers(0, 2**31 - 1)) if isinstance(rng, np.random.Generator) else int(
-        rng.randint(0, 2**31 - 1)
+    return (
+        int(rng.integers(0, 2**31 - 1))
+        if isinstance(rng, np.random.Generator)
+        else int(rng.randint(0, 2**31 - 1))
     )
 
 
@@ -169,12 +172,17 @@ def fit(
         raise TypeError(f"unknown setting(s) {sorted(unknown)}; accepted: {accepted}")
     settings = SamplerSettings(**{**base.__dict__, **setting_overrides})
 
+    # Work on a clone: in PyMC 5.28.5, once sample_posterior_predictive has run
+    # on a model, sampling that model again fails (pm.sample: "Cannot convert
+    # None to a tensor variable"; nutpie: an AssertionError about 'givens').
+    # The clone keeps the caller's model usable for a second fit.
+    model = clone_model(model)
     with model, _quiet_pymc():
         prior = pm.sample_prior_predictive(draws=settings.prior_draws, random_seed=_draw_seed(rng))
     idata = sample_posterior(model, settings, rng)
-    idata.extend(prior)
     with model, _quiet_pymc():
         pm.sample_posterior_predictive(
             idata, random_seed=_draw_seed(rng), extend_inferencedata=True, progressbar=False
         )
+    idata.extend(prior)
     return idata

@@ -44,10 +44,16 @@ def plot_data_with_truth(
     return (
         gg.ggplot(observations, gg.aes(x="rna", y="logfc", color="gene"))
         + gg.geom_point(size=2, alpha=0.8)
-        + gg.geom_abline(gg.aes(intercept="alpha", slope="beta", color="gene"),
-                         data=lines, linetype=TRUE_LINE)
-        + gg.labs(x="RNA expression (z-score)", y="logFC", color="gene",
-                  title=title, caption="dashed: true line")
+        + gg.geom_abline(
+            gg.aes(intercept="alpha", slope="beta", color="gene"), data=lines, linetype=TRUE_LINE
+        )
+        + gg.labs(
+            x="RNA expression (z-score)",
+            y="logFC",
+            color="gene",
+            title=title,
+            caption="dashed: true line",
+        )
         + theme_crispr()
     )
 
@@ -67,9 +73,7 @@ def plot_posterior_lines(
     num_lines: int = 100,
     title: str = "Posterior regression lines",
 ) -> gg.ggplot:
-    """Posterior draws of each gene's line over its data, truth dashed.
-
-    """
+    """Posterior draws of each gene's line over its data, truth dashed."""
     genes = _genes(observations)
     posterior = az.extract(idata, var_names=["alpha", "beta"])
     picked = _evenly_spaced(posterior.sizes["sample"], num_lines)
@@ -80,14 +84,23 @@ def plot_posterior_lines(
     draws = pd.concat(frames, ignore_index=True)
     plot = (
         gg.ggplot(observations, gg.aes(x="rna", y="logfc"))
-        + gg.geom_abline(gg.aes(intercept="alpha", slope="beta", color="gene"),
-                         data=draws, alpha=0.08)
+        + gg.geom_abline(
+            gg.aes(intercept="alpha", slope="beta", color="gene"), data=draws, alpha=0.08
+        )
         + gg.geom_point(gg.aes(color="gene"), size=1.8)
-        + gg.geom_abline(gg.aes(intercept="alpha", slope="beta"),
-                         data=_gene_lines(truth["alpha"], truth["beta"], genes),
-                         linetype=TRUE_LINE, color="black")
-        + gg.labs(x="RNA expression (z-score)", y="logFC", color="gene", title=title,
-                  caption=f"{len(picked)} posterior draws; dashed black: true line")
+        + gg.geom_abline(
+            gg.aes(intercept="alpha", slope="beta"),
+            data=_gene_lines(truth["alpha"], truth["beta"], genes),
+            linetype=TRUE_LINE,
+            color="black",
+        )
+        + gg.labs(
+            x="RNA expression (z-score)",
+            y="logFC",
+            color="gene",
+            title=title,
+            caption=f"{len(picked)} posterior draws; dashed black: true line",
+        )
         + theme_crispr()
     )
     if len(genes) > 1:
@@ -109,8 +122,10 @@ def plot_predictive_check(
     stacked = az.extract(idata, group=group, var_names=[var_name])
     picked = _evenly_spaced(stacked.sizes["sample"], num_draws)
     simulated = pd.concat(
-        [pd.DataFrame({"logfc": stacked.isel(sample=i).values.ravel(), "draw": k})
-         for k, i in enumerate(picked)],
+        [
+            pd.DataFrame({"logfc": stacked.isel(sample=i).values.ravel(), "draw": k})
+            for k, i in enumerate(picked)
+        ],
         ignore_index=True,
     )
     observed = pd.DataFrame({"logfc": idata.observed_data[var_name].values.ravel()})
@@ -119,8 +134,12 @@ def plot_predictive_check(
         gg.ggplot(simulated, gg.aes(x="logfc"))
         + gg.stat_density(gg.aes(group="draw"), geom="line", color="#3b75af", alpha=0.25)
         + gg.stat_density(data=observed, geom="line", color="black", size=1.2)
-        + gg.labs(x="logFC", y="density", title=f"{label} predictive check",
-                  caption=f"blue: {len(picked)} simulated data sets; black: observed")
+        + gg.labs(
+            x="logFC",
+            y="density",
+            title=f"{label} predictive check",
+            caption=f"blue: {len(picked)} simulated data sets; black: observed",
+        )
         + theme_crispr()
     )
 
@@ -137,8 +156,13 @@ def plot_recovery(table: pd.DataFrame, title: str = "Posterior against the truth
         + gg.geom_point(gg.aes(x="mean"), color="#3b75af", size=2)
         + gg.geom_point(gg.aes(x="true_value", shape="covered"), color="#c0392b", size=3)
         + gg.scale_shape_manual(values={"yes": "x", "no": "D", "no truth": "."})
-        + gg.labs(x="value", y="", shape="HDI covers truth", title=title,
-                  caption="blue: posterior mean and 94 % HDI; red: true value")
+        + gg.labs(
+            x="value",
+            y="",
+            shape="HDI covers truth",
+            title=title,
+            caption="blue: posterior mean and 94 % HDI; red: true value",
+        )
         + theme_crispr()
     )
 

@@ -92,7 +92,9 @@ def run_notebook(
     }
     cwd = Path(cwd or notebook.path.parent).resolve()
     # Relative where possible: the injected cell is shown in the book.
-    shown_dir = os.path.relpath(artifacts_dir, cwd) if artifacts_dir.is_relative_to(cwd) else artifacts_dir
+    shown_dir = (
+        os.path.relpath(artifacts_dir, cwd) if artifacts_dir.is_relative_to(cwd) else artifacts_dir
+    )
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
@@ -105,8 +107,9 @@ def run_notebook(
             cwd=str(cwd),
         )
     except PapermillExecutionError as error:
+        cell = f"In [{error.exec_count}]"
         raise NotebookFailed(
-            f"{notebook.id}: cell {error.exec_count} failed with {error.ename}: {error.evalue}\n"
+            f"{notebook.id}: cell {cell} failed with {error.ename}: {error.evalue}\n"
             f"  cell starts: {_first_line(error.source)}\n"
             f"  the failed notebook is kept at {executed_path}"
         ) from error

@@ -72,7 +72,8 @@ def check_rng(rng: object) -> RandomSource:
     """
     if not isinstance(rng, np.random.Generator | np.random.RandomState):
         raise TypeError(
-            "rng must be a numpy.random.Generator (np.random.default_rng(seed)) or, "
-            f"to reproduce the original series, a numpy.random.RandomState; got {type(rng).__name__}"
+            "rng must be a numpy.random.Generator (np.random.default_rng(seed)) or, to "
+            "reproduce the original series, a numpy.random.RandomState; "
+            f"got {type(rng).__name__}"
         )
     return rng

@@ -1,0 +1,97 @@
+"""Shared fixtures: seeded data, one fitted model per session, quick notebook runs."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crispr_models.fitting import SamplerSettings, fit
+from crispr_models.models import multigene_rna_model, single_gene_rna_model
+from crispr_models.simulation import simulate_multigene_rna, simulate_single_gene_rna
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+QUICK = SamplerSettings(draws=1000, tune=1000, chains=2, prior_draws=100)
+#: What a project needs to run its notebooks and build its book.
+PROJECT_FILES = (
+    "_config.yml",
+    "_toc.yml",
+    "book/intro.md",
+    "book/references.md",
+    "book/references.bib",
+)
+
+
+def run_cli(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
+    """``python -m crispr_models ARGS`` as a user would run it, output captured."""
+    return subprocess.run(
+        [sys.executable, "-m", "crispr_models", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def copy_project(destination: Path, notebooks: bool = True) -> Path:
+    """A throw-away copy of the book's sources, so tests never touch book/generated."""
+    for name in PROJECT_FILES:
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO_ROOT / name, target)
+    (destination / "notebooks").mkdir(exist_ok=True)
+    if notebooks:
+        for path in (REPO_ROOT / "notebooks").glob("*.py"):
+            shutil.copy(path, destination / "notebooks" / path.name)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def multigene_data():
+    """Model 2's default data: the original draw, RandomState(103)."""
+    return simulate_multigene_rna(np.random.RandomState(103))
+
+
+@pytest.fixture(scope="session")
+def single_gene_data():
+    return simulate_single_gene_rna(np.random.default_rng(103))
+
+
+@pytest.fixture(scope="session")
+def multigene_fit(multigene_data):
+    """One quick nutpie fit of model 2, reused by every test that reads a fit."""
+    model = multigene_rna_model(multigene_data.observations)
+    return fit(model, np.random.default_rng(1), QUICK, target_accept=0.9)
+
+
+@pytest.fixture(scope="session")
+def single_gene_model(single_gene_data):
+    return single_gene_rna_model(single_gene_data.observations)
+
+
+@pytest.fixture(scope="session")
+def quick_project(tmp_path_factory):
+    """Every notebook run once through ``crispr-models run --profile quick``.
+
+    m1 also gets a ``-p`` override, so the test sees it reach the notebook.
+    Returns the project folder and each notebook's finished process.
+    """
+    root = copy_project(tmp_path_factory.mktemp("project"))
+    overrides = {"m1": ["-p", "num_cell_lines", "25"]}
+    runs = {}
+    for notebook_id in ("m1", "m2"):
+        runs[notebook_id] = run_cli(
+            "--root",
+            str(root),
+            "run",
+            notebook_id,
+            "--profile",
+            "quick",
+            "--no-progress",
+            *overrides.get(notebook_id, []),
+        )
+    return root, runs

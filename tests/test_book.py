@@ -1,0 +1,47 @@
+"""The book built from the quick runs: a page per notebook, figures, no errors."""
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import run_cli
+
+pytestmark = pytest.mark.notebook
+
+
+@pytest.fixture(scope="module")
+def html(quick_project):
+    root, runs = quick_project
+    assert all(r.returncode == 0 for r in runs.values())
+    result = run_cli("--root", str(root), "book", "--build-only")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "open " in result.stdout
+    return root / "_build" / "html"
+
+
+def _page(html, name):
+    path = html / f"{name}.html"
+    assert path.exists(), path
+    return BeautifulSoup(path.read_text(), "html.parser"), path
+
+
+@pytest.mark.parametrize(("notebook_id", "min_figures"), [("m1", 7), ("m2", 7)])
+def test_each_notebook_page_has_its_figures_and_no_errors(html, notebook_id, min_figures):
+    soup, path = _page(html, f"book/generated/{notebook_id}")
+    assert soup.find("h1").get_text().startswith(f"Model {notebook_id[1:]}")
+    images = soup.select("div.cell_output img")
+    assert len(images) >= min_figures
+    for image in images:
+        assert (path.parent / image["src"]).resolve().exists(), image["src"]
+    assert not soup.select(".output.error, .output.traceback")
+    assert "Traceback" not in soup.get_text()
+    assert "Convergence passed" in soup.get_text()
+
+
+def test_intro_and_references_pages(html):
+    intro, _ = _page(html, "index") if (html / "index.html").exists() else (None, None)
+    intro_page, _ = _page(html, "book/intro")
+    assert "How to rerun a chapter" in intro_page.get_text()
+    references, _ = _page(html, "book/references")
+    text = references.get_text()
+    for cited in ("Chronos", "Bayesian Workflow", "PyMC", "ArviZ", "nutpie", "CERES"):
+        assert cited.lower() in text.lower(), cited

@@ -1,0 +1,98 @@
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+
+from crispr_models.diagnostics import (
+    SUMMARY_COLUMNS,
+    ConvergenceError,
+    convergence_report,
+    coverage,
+    least_squares_by_gene,
+    recovery_table,
+)
+
+
+def _idata(posterior: dict, diverging: np.ndarray | None = None) -> az.InferenceData:
+    shape = next(iter(posterior.values())).shape[:2]
+    stats = {"diverging": diverging if diverging is not None else np.zeros(shape, dtype=bool)}
+    return az.from_dict(posterior=posterior, sample_stats=stats)
+
+
+def test_report_passes_a_clean_fit(multigene_fit):
+    report = convergence_report(multigene_fit)
+    assert report.passed, str(report)
+    assert report.divergences == 0
+    assert report.max_r_hat <= 1.01
+    assert report.ess_min == 100 * multigene_fit.posterior.sizes["chain"]
+    report.require()
+    assert "Convergence passed" in str(report)
+    assert "<table" in report._repr_html_()
+
+
+def test_report_fails_chains_that_disagree():
+    rng = np.random.default_rng(0)
+    draws = rng.normal(size=(4, 500))
+    draws[0] += 3.0  # one chain stuck elsewhere
+    report = convergence_report(_idata({"theta": draws}))
+    assert report.max_r_hat > 1.01
+    assert not report.passed
+    with pytest.raises(ConvergenceError, match="r-hat"):
+        report.require()
+
+
+def test_report_counts_divergences_and_low_ess():
+    rng = np.random.default_rng(0)
+    # A random walk: strongly autocorrelated, so few effective draws.
+    walk = np.cumsum(rng.normal(size=(4, 500)), axis=1)
+    diverging = np.zeros((4, 500), dtype=bool)
+    diverging[1, :7] = True
+    report = convergence_report(_idata({"theta": walk}, diverging))
+    assert report.divergences == 7
+    assert report.min_ess_bulk < 400
+    failed = set(report.checks.loc[~report.checks["passed"], "check"].str.split().str[0])
+    assert {"divergences", "min"} <= failed
+
+
+def test_recovery_table_marks_coverage_against_known_posteriors():
+    rng = np.random.default_rng(0)
+    idata = _idata(
+        {
+            "sigma": np.abs(rng.normal(1.0, 0.1, size=(2, 1000))),
+            "alpha": rng.normal(0.0, 1.0, size=(2, 1000, 2)),
+        }
+    )
+    idata.posterior = idata.posterior.rename({"alpha_dim_0": "gene"}).assign_coords(
+        gene=["gene_A", "gene_B"]
+    )
+    truth = {"sigma": 1.0, "alpha": pd.Series([0.0, 5.0], index=["gene_A", "gene_B"])}
+    table = recovery_table(idata, truth, "toy")
+    assert list(table.columns) == SUMMARY_COLUMNS
+    rows = table.set_index("parameter")
+    assert rows.loc["alpha[gene_A]", "true_value"] == 0.0
+    assert bool(rows.loc["alpha[gene_A]", "hdi_covers_truth"]) is True
+    assert bool(rows.loc["alpha[gene_B]", "hdi_covers_truth"]) is False
+    assert bool(rows.loc["sigma", "hdi_covers_truth"]) is True
+    assert coverage(table) == pytest.approx(2 / 3)
+    assert (table["model"] == "toy").all()
+
+
+def test_recovery_table_on_the_fitted_model(multigene_fit, multigene_data):
+    table = recovery_table(multigene_fit, multigene_data.truth, "multigene_rna")
+    assert len(table) == 4 + 5 + 5 + 1
+    assert table["true_value"].notna().all()
+    assert (table["hdi_3%"] < table["hdi_97%"]).all()
+
+
+def test_least_squares_recovers_noise_free_lines():
+    rna = np.linspace(-2, 2, 10)
+    data = pd.DataFrame(
+        {
+            "gene": pd.Categorical(["a"] * 10 + ["b"] * 10),
+            "rna": np.concatenate([rna, rna]),
+            "logfc": np.concatenate([1 + 2 * rna, -1 - 0.5 * rna]),
+        }
+    )
+    fitted = least_squares_by_gene(data)
+    np.testing.assert_allclose(fitted.loc["a"], [1, 2])
+    np.testing.assert_allclose(fitted.loc["b"], [-1, -0.5])
