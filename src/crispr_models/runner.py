@@ -105,6 +105,8 @@ def run_notebook(
             language="python",
             progress_bar=progress_bar,
             cwd=str(cwd),
+            # ipykernel 7 warns on every start that loopback TCP is unencrypted.
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except PapermillExecutionError as error:
         cell = f"In [{error.exec_count}]"
