@@ -35,8 +35,8 @@ import pymc as pm
 from IPython.display import display
 
 from crispr_models.artifacts import save_fit
-from crispr_models.diagnostics import convergence_report, coverage, recovery_table
-from crispr_models.fitting import SamplerSettings, fit
+from crispr_models.diagnostics import convergence_report, coverage, fit_summary, recovery_table
+from crispr_models.fitting import SamplerSettings, fit, timing_summary
 from crispr_models.models import single_gene_rna_model
 from crispr_models.plotting import (
     plot_data_with_truth,
@@ -102,11 +102,7 @@ settings = SamplerSettings(
     prior_draws=prior_draws,
 )
 idata = fit(model, rng, settings)
-timing = idata.posterior.attrs
-print(
-    f"{timing['sampler']}: compiled in {timing['compile_time']:.1f} s, "
-    f"sampled {chains} x ({tune} + {draws}) in {timing['sampling_time']:.1f} s"
-)
+print(timing_summary(idata))
 
 # %% [markdown]
 # ## Prior predictive check
@@ -135,8 +131,9 @@ report.require()
 # ## Recovery of the true values
 
 # %%
-table = recovery_table(idata, truth, "single_gene_rna", parameters)
-save_fit(artifacts_dir, "single_gene_rna", idata, table)
+model_name = "single_gene_rna"
+table = recovery_table(idata, truth, model_name, parameters)
+save_fit(artifacts_dir, model_name, idata, table)
 print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
 table.drop(columns="model").round(3)
 
@@ -171,10 +168,8 @@ plot_posterior_lines(idata, data, truth, title="Model 1: posterior lines over th
 #   gene; model 2 shares information across many.
 
 # %%
-print(
-    f"fit summary: {report.divergences} divergences, max r-hat {report.max_r_hat:.3f}, "
-    f"min bulk ESS {report.min_ess_bulk:.0f}, coverage {coverage(table):.0%}"
-)
+print(f"{model_name}: {fit_summary(report, table)}")
+print(timing_summary(idata))
 print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
 
 # %% [markdown]

@@ -8,6 +8,7 @@ from crispr_models.diagnostics import (
     ConvergenceError,
     convergence_report,
     coverage,
+    fit_summary,
     least_squares_by_gene,
     recovery_table,
 )
@@ -75,6 +76,8 @@ def test_recovery_table_marks_coverage_against_known_posteriors():
     assert bool(rows.loc["sigma", "hdi_covers_truth"]) is True
     assert coverage(table) == pytest.approx(2 / 3)
     assert (table["model"] == "toy").all()
+    report = convergence_report(idata)
+    assert "covers the truth for 2 of 3 parameters (67%)" in fit_summary(report, table)
 
 
 def test_recovery_table_on_the_fitted_model(multigene_fit, multigene_data):

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import QUICK
-from crispr_models.fitting import SamplerSettings, fit
+from crispr_models.fitting import SamplerSettings, fit, timing_summary
 
 
 def test_fit_returns_every_group_the_notebooks_read(multigene_fit):
@@ -25,6 +25,12 @@ def test_fit_records_sampler_and_timing(multigene_fit):
     assert attrs["sampler"] == "nutpie"
     assert attrs["sampling_time"] > 0
     assert attrs["compile_time"] > 0
+
+
+def test_timing_summary_reads_the_recorded_settings(multigene_fit):
+    line = timing_summary(multigene_fit)
+    assert line.startswith("nutpie: compiled in ")
+    assert f"{QUICK.chains} x ({QUICK.tune} + {QUICK.draws}) draws" in line
 
 
 def test_posterior_holds_model_variables_only(multigene_fit):

@@ -142,9 +142,24 @@ def sample_posterior(
     else:
         backend = "pymc" if settings.sampler == "pymc" else "numpyro"
         idata = _sample_pymc(model, settings, seed, backend)
-    idata.posterior.attrs["sampler"] = settings.sampler
-    idata.posterior.attrs["seed"] = seed
+    idata.posterior.attrs.update(
+        sampler=settings.sampler,
+        seed=seed,
+        chains=settings.chains,
+        tune=settings.tune,
+        draws=settings.draws,
+        target_accept=settings.target_accept,
+    )
     return idata
+
+
+def timing_summary(idata: az.InferenceData) -> str:
+    """One line: which sampler, how long it compiled and sampled, how much."""
+    a = idata.posterior.attrs
+    return (
+        f"{a['sampler']}: compiled in {a['compile_time']:.1f} s, sampled "
+        f"{a['chains']} x ({a['tune']} + {a['draws']}) draws in {a['sampling_time']:.1f} s"
+    )
 
 
 def fit(
@@ -159,7 +174,8 @@ def fit(
     state give the same draws. Settings come from ``settings`` or keyword
     overrides (``draws=``, ``tune=``, ``chains=``, ``sampler=``,
     ``target_accept=``, ``prior_draws=``), all checked before any sampling.
-    The returned ``posterior`` group carries ``sampler``, ``seed``,
+    The returned ``posterior`` group carries the settings (``sampler``,
+    ``seed``, ``chains``, ``tune``, ``draws``, ``target_accept``) and
     ``compile_time`` and ``sampling_time`` (seconds) in its attributes.
     """
     if not isinstance(model, pm.Model):
