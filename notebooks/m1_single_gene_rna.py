@@ -137,8 +137,16 @@ save_fit(artifacts_dir, model_name, idata, table)
 print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
 table.drop(columns="model").round(3)
 
+# %% [markdown]
+# A forest plot of the same table: each posterior's mean and 94 % HDI, with
+# the true value as a red cross (a diamond where the interval misses it).
+
 # %%
 plot_recovery(table, title="Model 1: posterior (blue) against the truth (red)")
+
+# %% [markdown]
+# The trace plot: every chain's draws (right) and their densities (left). The
+# chains should overlap and look like noise around a fixed level.
 
 # %%
 plot_trace(idata, parameters)

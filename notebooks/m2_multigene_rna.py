@@ -177,6 +177,10 @@ save_fit(artifacts_dir, model_name, idata, table)
 print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
 table.drop(columns="model").round(3)
 
+# %% [markdown]
+# A forest plot of the same table: each posterior's mean and 94 % HDI, with
+# the true value as a red cross (a diamond where the interval misses it).
+
 # %%
 plot_recovery(table, title="Model 2: posterior (blue) against the truth (red)")
 
@@ -196,6 +200,10 @@ least_squares.assign(
     alpha_true=truth["alpha"].values,
     beta_true=truth["beta"].values,
 ).round(3)
+
+# %% [markdown]
+# The trace plot: every chain's draws (right) and their densities (left). The
+# chains should overlap and look like noise around a fixed level.
 
 # %%
 plot_trace(idata, ["mu_alpha", "sigma_alpha", "alpha", "beta", "sigma"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,7 +107,10 @@ def _sample_pymc(
     model: pm.Model, settings: SamplerSettings, seed: int, nuts_sampler: str
 ) -> az.InferenceData:
     start = time.perf_counter()
-    with model:
+    # numpyro imports tqdm.auto, which warns in a kernel without ipywidgets
+    # although no progress bar is shown.
+    with model, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
         idata = pm.sample(
             draws=settings.draws,
             tune=settings.tune,
