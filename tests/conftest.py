@@ -12,10 +12,22 @@ import pytest
 
 from crispr_models.fitting import SamplerSettings, fit
 from crispr_models.models import multigene_rna_model, single_gene_rna_model
+from crispr_models.notebooks import PROFILES
 from crispr_models.simulation import simulate_multigene_rna, simulate_single_gene_rna
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-QUICK = SamplerSettings(draws=1000, tune=1000, chains=2, prior_draws=100)
+#: The quick profile, as the notebooks get it.
+QUICK = SamplerSettings(**PROFILES["quick"])
+#: Model 2's free parameters: what its posterior, and nothing else, holds.
+MULTIGENE_PARAMETERS = {
+    "mu_alpha",
+    "sigma_alpha",
+    "mu_beta",
+    "sigma_beta",
+    "alpha",
+    "beta",
+    "sigma",
+}
 #: What a project needs to run its notebooks and build its book.
 PROJECT_FILES = (
     "_config.yml",

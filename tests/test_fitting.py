@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from conftest import QUICK
+from conftest import MULTIGENE_PARAMETERS, QUICK
 from crispr_models.fitting import SamplerSettings, fit, timing_summary
 
 
@@ -34,15 +34,7 @@ def test_timing_summary_reads_the_recorded_settings(multigene_fit):
 
 
 def test_posterior_holds_model_variables_only(multigene_fit):
-    assert set(multigene_fit.posterior.data_vars) == {
-        "mu_alpha",
-        "sigma_alpha",
-        "mu_beta",
-        "sigma_beta",
-        "alpha",
-        "beta",
-        "sigma",
-    }
+    assert set(multigene_fit.posterior.data_vars) == MULTIGENE_PARAMETERS
 
 
 def test_posterior_covers_truth_within_three_posterior_sd(multigene_fit, multigene_data):

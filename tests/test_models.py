@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import MULTIGENE_PARAMETERS
 from crispr_models.models import multigene_rna_model, single_gene_rna_model
 from crispr_models.simulation import gene_names
 
@@ -20,15 +21,7 @@ def test_multigene_model_has_named_dims_and_coords(multigene_data):
     assert model.named_vars_to_dims["logfc"] == ("obs",)
     assert list(model.coords["gene"]) == gene_names(5)
     assert len(model.coords["obs"]) == 150
-    assert {v.name for v in model.free_RVs} == {
-        "mu_alpha",
-        "sigma_alpha",
-        "mu_beta",
-        "sigma_beta",
-        "alpha",
-        "beta",
-        "sigma",
-    }
+    assert {v.name for v in model.free_RVs} == MULTIGENE_PARAMETERS
 
 
 def test_single_gene_model_variables(single_gene_model):
