@@ -2,13 +2,14 @@
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, copy_project
 from crispr_models.notebooks import (
     PROFILES,
     NotebookNotFound,
     ParameterError,
     discover_notebooks,
     find_notebook,
+    find_project_root,
     parse_parameters_cell,
 )
 
@@ -114,3 +115,9 @@ def test_unknown_profile_and_notebook_are_refused(m2):
         m2.resolve("fast", {})
     with pytest.raises(NotebookNotFound, match="m1, m2"):
         find_notebook(REPO_ROOT, "m9")
+
+
+def test_project_root_is_found_from_a_subfolder(tmp_path):
+    root = copy_project(tmp_path / "project")
+    (root / "book" / "deep").mkdir(parents=True)
+    assert find_project_root(root / "book" / "deep") == root.resolve()

@@ -55,7 +55,8 @@ class SamplerSettings:
 
 @contextmanager
 def _quiet_pymc() -> Iterator[None]:
-    """Silence PyMC's "Sampling: [...]" info lines, which clutter the book."""
+    """Silence PyMC's info lines ("Sampling: [...]", "Auto-assigning NUTS"),
+    which clutter the book; its warnings (divergences, low ESS) still show."""
     logger = logging.getLogger("pymc")
     level = logger.level
     logger.setLevel(logging.WARNING)
@@ -109,7 +110,7 @@ def _sample_pymc(
     start = time.perf_counter()
     # numpyro imports tqdm.auto, which warns in a kernel without ipywidgets
     # although no progress bar is shown.
-    with model, warnings.catch_warnings():
+    with model, warnings.catch_warnings(), _quiet_pymc():
         warnings.filterwarnings("ignore", message="IProgress not found")
         idata = pm.sample(
             draws=settings.draws,
