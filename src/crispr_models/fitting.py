@@ -12,9 +12,10 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import arviz as az
 import numpy as np
@@ -32,6 +33,20 @@ from crispr_models.validation import (
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 
+#: Each sampler setting, what it accepts and its check: the one definition
+#: used by :class:`SamplerSettings` and by the run command's ``-p`` checks.
+SETTING_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
+    "draws": ("a positive integer", check_positive_int),
+    "tune": ("a non-negative integer", check_non_negative_int),
+    "chains": ("a positive integer", check_positive_int),
+    "sampler": (
+        "one of " + ", ".join(SAMPLERS),
+        lambda name, value: check_choice(name, value, SAMPLERS),
+    ),
+    "target_accept": ("a number strictly between 0 and 1", check_probability),
+    "prior_draws": ("a positive integer", check_positive_int),
+}
+
 
 @dataclass(frozen=True)
 class SamplerSettings:
@@ -45,12 +60,8 @@ class SamplerSettings:
     prior_draws: int = 500
 
     def __post_init__(self) -> None:
-        check_positive_int("draws", self.draws)
-        check_non_negative_int("tune", self.tune)
-        check_positive_int("chains", self.chains)
-        check_choice("sampler", self.sampler, SAMPLERS)
-        check_probability("target_accept", self.target_accept)
-        check_positive_int("prior_draws", self.prior_draws)
+        for name, (_, check) in SETTING_RULES.items():
+            check(name, getattr(self, name))
 
 
 @contextmanager

@@ -17,13 +17,11 @@ from typing import Any
 import jupytext
 import yaml
 
-from crispr_models.fitting import SAMPLERS
+from crispr_models.fitting import SETTING_RULES
 from crispr_models.validation import (
-    check_choice,
     check_non_negative_int,
     check_positive_int,
     check_positive_real,
-    check_probability,
     check_real,
 )
 
@@ -53,15 +51,7 @@ class NotebookNotFound(LookupError):
 
 _NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "seed": ("a non-negative integer", check_non_negative_int),
-    "draws": ("a positive integer", check_positive_int),
-    "tune": ("a non-negative integer", check_non_negative_int),
-    "chains": ("a positive integer", check_positive_int),
-    "prior_draws": ("a positive integer", check_positive_int),
-    "target_accept": ("a number strictly between 0 and 1", check_probability),
-    "sampler": (
-        "one of " + ", ".join(SAMPLERS),
-        lambda name, value: check_choice(name, value, SAMPLERS),
-    ),
+    **SETTING_RULES,
 }
 _PREFIX_RULES: list[tuple[str, str, Callable[[str, Any], Any]]] = [
     ("num_", "a positive integer", check_positive_int),
