@@ -115,9 +115,7 @@ def _sample_nutpie(model: pm.Model, settings: SamplerSettings, seed: int) -> az.
     return _with_timing(idata, compile_time, sampling_time)
 
 
-def _sample_pymc(
-    model: pm.Model, settings: SamplerSettings, seed: int, nuts_sampler: str
-) -> az.InferenceData:
+def _sample_pymc(model: pm.Model, settings: SamplerSettings, seed: int) -> az.InferenceData:
     start = time.perf_counter()
     # numpyro imports tqdm.auto, which warns in a kernel without ipywidgets
     # although no progress bar is shown.
@@ -130,7 +128,7 @@ def _sample_pymc(
             cores=min(settings.chains, os.cpu_count() or 1),
             target_accept=settings.target_accept,
             random_seed=seed,
-            nuts_sampler=nuts_sampler,
+            nuts_sampler=settings.sampler,
             progressbar=False,
             compute_convergence_checks=False,
         )
@@ -155,9 +153,8 @@ def sample_posterior(
     seed = _draw_seed(check_rng(rng))
     if settings.sampler == "nutpie":
         idata = _sample_nutpie(model, settings, seed)
-    else:
-        backend = "pymc" if settings.sampler == "pymc" else "numpyro"
-        idata = _sample_pymc(model, settings, seed, backend)
+    else:  # PyMC runs its own NUTS and numpyro's
+        idata = _sample_pymc(model, settings, seed)
     idata.posterior.attrs.update(
         sampler=settings.sampler,
         seed=seed,
