@@ -46,3 +46,19 @@ def test_failed_notebook_fails_the_book_without_building(broken_project):
     assert "m0: cell In [4] failed" in result.stderr
     assert "not building the book" in result.stderr
     assert not (broken_project / "_build").exists()
+
+
+def test_build_only_refuses_a_notebook_left_failed_by_an_earlier_run(broken_project):
+    run_cli("--root", str(broken_project), "run", "m0", "--no-progress")
+    result = run_cli("--root", str(broken_project), "book", "--build-only")
+    assert result.returncode == 1
+    assert "m0 holds an error in cell In [4]" in result.stderr
+    assert not (broken_project / "_build").exists()
+
+
+def test_build_only_names_a_notebook_that_never_ran(tmp_path):
+    root = copy_project(tmp_path, notebooks=False)
+    (root / "notebooks" / "m0_broken.py").write_text(BROKEN_NOTEBOOK)
+    result = run_cli("--root", str(root), "book", "--build-only")
+    assert result.returncode == 1
+    assert "m0 has not been run" in result.stderr

@@ -31,6 +31,7 @@ from crispr_models.runner import (
     MissingDependency,
     NotebookFailed,
     build_book,
+    cells_with_errors,
     run_notebook,
 )
 
@@ -107,11 +108,24 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     return 0
 
 
+def _unpublishable(root: Path, notebook_ids: list[str]) -> list[str]:
+    """Why each executed notebook may not go into the book (missing, errors)."""
+    problems = []
+    for notebook_id in notebook_ids:
+        executed = root / GENERATED_DIR / f"{notebook_id}.ipynb"
+        if not executed.exists():
+            problems.append(f"{notebook_id} has not been run (crispr-models run {notebook_id})")
+        elif failed := cells_with_errors(executed):
+            cells = ", ".join(f"In [{n}]" for n in failed)
+            problems.append(f"{notebook_id} holds an error in cell {cells}; rerun it")
+    return problems
+
+
 def _book(root: Path, args: argparse.Namespace) -> int:
     start = time.perf_counter()
     failures = []
+    notebooks = discover_notebooks(root)
     if not args.build_only:
-        notebooks = discover_notebooks(root)
         resolved = [(n, n.resolve(args.profile, {})) for n in notebooks]
         for notebook, parameters in resolved:
             try:
@@ -131,6 +145,12 @@ def _book(root: Path, args: argparse.Namespace) -> int:
             f"error: not building the book: notebook(s) {', '.join(failures)} failed",
             file=sys.stderr,
         )
+        return EXIT_FAILED
+    # --build-only publishes what earlier runs left: refuse a failed one.
+    problems = _unpublishable(root, [n.id for n in notebooks])
+    if problems:
+        for problem in problems:
+            print(f"error: not building the book: {problem}", file=sys.stderr)
         return EXIT_FAILED
     html = build_book(root)
     print(f"book built in {time.perf_counter() - start:.1f} s; open {html / 'index.html'}")
