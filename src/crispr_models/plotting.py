@@ -32,6 +32,13 @@ def _gene_lines(alpha, beta, genes: list[str]) -> pd.DataFrame:
     )
 
 
+def _rna_labels(title: str, caption: str) -> gg.labs:
+    """Axis labels of every logFC-against-expression figure, kept identical."""
+    return gg.labs(
+        x="RNA expression (z-score)", y="logFC", color="gene", title=title, caption=caption
+    )
+
+
 def _genes(observations: pd.DataFrame) -> list[str]:
     return [str(g) for g in pd.Categorical(observations["gene"]).categories]
 
@@ -47,13 +54,7 @@ def plot_data_with_truth(
         + gg.geom_abline(
             gg.aes(intercept="alpha", slope="beta", color="gene"), data=lines, linetype=TRUE_LINE
         )
-        + gg.labs(
-            x="RNA expression (z-score)",
-            y="logFC",
-            color="gene",
-            title=title,
-            caption="dashed: true line",
-        )
+        + _rna_labels(title, caption="dashed: true line")
         + theme_crispr()
     )
 
@@ -94,13 +95,7 @@ def plot_posterior_lines(
             linetype=TRUE_LINE,
             color="black",
         )
-        + gg.labs(
-            x="RNA expression (z-score)",
-            y="logFC",
-            color="gene",
-            title=title,
-            caption=f"{len(picked)} posterior draws; dashed black: true line",
-        )
+        + _rna_labels(title, caption=f"{len(picked)} posterior draws; dashed black: true line")
         + theme_crispr()
     )
     if len(genes) > 1:
