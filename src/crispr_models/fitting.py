@@ -166,6 +166,17 @@ def sample_posterior(
     return idata
 
 
+def sample_prior_predictive(
+    model: pm.Model, rng: RandomSource, draws: int = 500
+) -> az.InferenceData:
+    """Prior and prior predictive draws only: what the priors say before data."""
+    if not isinstance(model, pm.Model):
+        raise TypeError(f"model must be a pymc.Model, got {type(model).__name__}")
+    draws = check_positive_int("draws", draws)
+    with model, _quiet_pymc():
+        return pm.sample_prior_predictive(draws=draws, random_seed=_draw_seed(check_rng(rng)))
+
+
 def timing_summary(idata: az.InferenceData) -> str:
     """One line: which sampler, how long it compiled and sampled, how much."""
     a = idata.posterior.attrs
@@ -206,8 +217,7 @@ def fit(
     # None to a tensor variable"; nutpie: an AssertionError about 'givens').
     # The clone keeps the caller's model usable for a second fit.
     model = clone_model(model)
-    with model, _quiet_pymc():
-        prior = pm.sample_prior_predictive(draws=settings.prior_draws, random_seed=_draw_seed(rng))
+    prior = sample_prior_predictive(model, rng, settings.prior_draws)
     idata = sample_posterior(model, settings, rng)
     with model, _quiet_pymc():
         pm.sample_posterior_predictive(

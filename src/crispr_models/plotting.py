@@ -168,3 +168,178 @@ def plot_trace(idata: az.InferenceData, var_names: list[str]) -> Figure:
     axes = figure.subplots(len(var_names), 2, squeeze=False)
     az.plot_trace(idata, var_names=var_names, axes=axes, compact=True)
     return figure
+
+
+def plot_observations(
+    observations: pd.DataFrame,
+    x: str,
+    x_label: str,
+    title: str,
+    color: str = "gene",
+    facet: str | None = None,
+) -> gg.ggplot:
+    """logFC against any covariate, coloured (and optionally faceted) by a label."""
+    for column in (x, "logfc", color, *([facet] if facet else [])):
+        if column not in observations.columns:
+            raise ValueError(
+                f"observations has no column {column!r}; columns: {list(observations.columns)}"
+            )
+    plot = (
+        gg.ggplot(observations, gg.aes(x=x, y="logfc", color=color))
+        + gg.geom_point(size=1.8, alpha=0.7)
+        + gg.labs(x=x_label, y="logFC", color=color.replace("_", " "), title=title)
+        + theme_crispr()
+    )
+    if facet:
+        plot = plot + gg.facet_wrap(facet)
+    return plot
+
+
+def plot_pair(
+    draws: pd.DataFrame, x: str, y: str, title: str, truth: tuple[float, float] | None = None
+) -> gg.ggplot:
+    """Joint posterior draws of two parameters: a ridge means they trade off.
+
+    ``draws`` comes from :func:`crispr_models.diagnostics.posterior_draws`;
+    ``truth`` (x, y) is marked with a red cross.
+    """
+    correlation = float(np.corrcoef(draws[x], draws[y])[0, 1])
+    # Element names such as alpha[gene_A] are not valid plotnine expressions.
+    pair = pd.DataFrame({"x": draws[x].to_numpy(), "y": draws[y].to_numpy()})
+    plot = (
+        gg.ggplot(pair, gg.aes(x="x", y="y"))
+        + gg.geom_point(alpha=0.15, size=0.8, color="#3b75af")
+        + gg.labs(
+            x=x,
+            y=y,
+            title=title,
+            caption=f"{len(draws)} posterior draws; correlation {correlation:+.2f}"
+            + ("; red: true values" if truth else ""),
+        )
+        + theme_crispr()
+        + gg.theme(figure_size=(5.5, 4.5))
+    )
+    if truth is not None:
+        point = pd.DataFrame({"x": [truth[0]], "y": [truth[1]]})
+        plot = plot + gg.geom_point(
+            gg.aes(x="x", y="y"), data=point, color="#c0392b", shape="x", size=5
+        )
+    return plot
+
+
+def plot_prior_predictive_comparison(
+    prior_predictives: dict[str, az.InferenceData],
+    observed: np.ndarray,
+    var_name: str = "logfc",
+    limits: tuple[float, float] = (-30.0, 30.0),
+) -> gg.ggplot:
+    """Prior predictive logFC under several priors, one panel each, data in black.
+
+    Values outside ``limits`` are counted in the caption rather than drawn,
+    so one wide prior does not squash the other panels.
+    """
+    frames, outside = [], {}
+    for label, idata in prior_predictives.items():
+        values = idata.prior_predictive[var_name].to_numpy().ravel()
+        inside = (values >= limits[0]) & (values <= limits[1])
+        outside[label] = 1 - inside.mean()
+        frames.append(pd.DataFrame({"logfc": values[inside], "prior": label}))
+    simulated = pd.concat(frames, ignore_index=True)
+    simulated["prior"] = pd.Categorical(simulated["prior"], categories=list(prior_predictives))
+    shares = "; ".join(f"{label}: {share:.0%}" for label, share in outside.items())
+    return (
+        gg.ggplot(simulated, gg.aes(x="logfc"))
+        + gg.geom_histogram(gg.aes(y=gg.after_stat("density")), bins=80, fill="#3b75af", alpha=0.6)
+        + gg.geom_density(
+            data=pd.DataFrame({"logfc": np.asarray(observed, dtype=float)}),
+            color="black",
+            size=1,
+        )
+        + gg.facet_wrap("prior", ncol=1)
+        + gg.labs(
+            x="logFC",
+            y="density",
+            title="Prior predictive logFC under each scale prior",
+            caption=f"blue: prior predictive; black: observed data; beyond {limits}: {shares}",
+        )
+        + theme_crispr()
+    )
+
+
+def plot_efficiency(table: pd.DataFrame, title: str) -> gg.ggplot:
+    """Lowest bulk ESS per second of sampling, by scenario and parameterisation.
+
+    ``table`` needs columns ``scenario``, ``parameterization``,
+    ``ess_per_second`` and ``divergences`` (one row per fit).
+    """
+    data = table.assign(label=table["divergences"].map(lambda d: f"{d} div."))
+    return (
+        gg.ggplot(data, gg.aes(x="scenario", y="ess_per_second", fill="parameterization"))
+        + gg.geom_col(position="dodge")
+        + gg.geom_text(
+            gg.aes(label="label"),
+            position=gg.position_dodge(width=0.9),
+            va="bottom",
+            size=8,
+        )
+        + gg.labs(
+            x="",
+            y="lowest bulk ESS per second of sampling",
+            fill="",
+            title=title,
+            caption="labels: divergent transitions",
+        )
+        + theme_crispr()
+    )
+
+
+def plot_gene_level_regression(
+    idata: az.InferenceData, gene_expression: pd.Series, truth: dict, num_lines: int = 100
+) -> gg.ggplot:
+    """Gene intercepts against the gene-level predictor, with the fitted regression.
+
+    Blue: each gene's posterior mean and 94 % HDI of ``alpha``; thin lines:
+    posterior draws of ``mu_gamma + delta * x``; red: true intercepts and
+    (dashed) the true regression line.
+    """
+    alpha = az.extract(idata, var_names=["alpha"])
+    hdi = az.hdi(idata, var_names=["alpha"], hdi_prob=0.94)["alpha"]
+    genes = [str(g) for g in alpha["gene"].values]
+    x = gene_expression.reindex(genes).to_numpy(dtype=float)
+    points = pd.DataFrame(
+        {
+            "x": x,
+            "mean": alpha.mean("sample").to_numpy(),
+            "low": hdi.sel(hdi="lower").to_numpy(),
+            "high": hdi.sel(hdi="higher").to_numpy(),
+            "true": truth["alpha"].reindex(genes).to_numpy(),
+        }
+    )
+    lines = az.extract(idata, var_names=["mu_gamma", "delta"])
+    picked = _evenly_spaced(lines.sizes["sample"], num_lines)
+    draws = pd.DataFrame(
+        {
+            "intercept": lines["mu_gamma"].to_numpy()[picked],
+            "slope": lines["delta"].to_numpy()[picked],
+        }
+    )
+    return (
+        gg.ggplot(points, gg.aes(x="x"))
+        + gg.geom_abline(
+            gg.aes(intercept="intercept", slope="slope"), data=draws, color="#3b75af", alpha=0.08
+        )
+        + gg.geom_abline(
+            intercept=truth["mu_gamma"], slope=truth["delta"], linetype=TRUE_LINE, color="#c0392b"
+        )
+        + gg.geom_errorbar(gg.aes(ymin="low", ymax="high"), width=0.05, color="#3b75af")
+        + gg.geom_point(gg.aes(y="mean"), color="#3b75af", size=2.5)
+        + gg.geom_point(gg.aes(y="true"), color="#c0392b", shape="x", size=4)
+        + gg.labs(
+            x="gene's typical expression (gene-level predictor)",
+            y="gene intercept alpha",
+            title="The gene-level regression",
+            caption=f"blue: posterior mean, 94 % HDI and {len(picked)} regression lines; "
+            "red: truth",
+        )
+        + theme_crispr()
+    )

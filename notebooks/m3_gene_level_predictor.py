@@ -1,0 +1,282 @@
+# %% [markdown]
+# # Model 3: a predictor at the gene level
+#
+# Some properties belong to a gene, not to a gene in one cell line: how highly
+# it is expressed across cell lines, its length, whether it is a known
+# essential. Such a property should shift the gene's intercept through the
+# gene-level regression of a hierarchical model. The original model 3 tried to
+# put a cell-line-level measurement, RNA expression, into that gene-level
+# prior; its author later called this "an incorrect understanding of how to
+# use a predictor variable in a higher level" and never sampled it. This
+# chapter shows what that formulation turns into once written down, why the
+# data cannot fit it, and then fits the model that was meant: a gene-level
+# predictor in the gene-level regression, a cell-line-level predictor in the
+# likelihood.
+#
+# ## What the original wrote
+#
+# $$
+# \begin{aligned}
+# \text{logFC}_{gc} &\sim \mathcal{N}(\alpha_g, \sigma) \\
+# \alpha_g &\sim \mathcal{N}(\gamma_g + \delta_g R_{gc},\ \sigma_\alpha)
+# \end{aligned}
+# $$
+#
+# $\alpha_g$ is meant to be one number per gene, yet its mean changes with the
+# cell line $c$. The formula has no consistent reading: either $\alpha$ is one
+# value per gene and $R_{gc}$ cannot appear in its mean, or $\alpha$ is one
+# value per row, and then it is not a gene intercept but a row-level effect
+# sitting on top of the noise.
+#
+# ## The model this chapter fits
+#
+# For gene $g$, cell line $c$ and replicate $r$, with $x_g$ the gene's typical
+# expression across cell lines (standardised across genes; one number per gene)
+# and $R_{gc}$ its expression in cell line $c$ (standardised within the gene):
+#
+# $$
+# \begin{aligned}
+# \text{logFC}_{gcr} &\sim \mathcal{N}(\alpha_g + \beta_g R_{gc},\ \sigma) \\
+# \alpha_g &\sim \mathcal{N}(\mu_\gamma + \delta x_g,\ \sigma_\gamma), &
+# \mu_\gamma &\sim \mathcal{N}(0, 2), & \delta &\sim \mathcal{N}(0, 1), &
+# \sigma_\gamma &\sim \text{Exp}(1) \\
+# \beta_g &\sim \mathcal{N}(\mu_\beta, \sigma_\beta), &
+# \mu_\beta &\sim \mathcal{N}(0, 1), & \sigma_\beta &\sim \text{Exp}(1) & &\\
+# \sigma &\sim \text{Exp}(1)
+# \end{aligned}
+# $$
+#
+# The simulation keeps the original's sizes and values where they carry over
+# (20 cell lines, 3 replicates, $\mu_\gamma = -1$, $\sigma_\gamma = 0.4$,
+# slopes $\mathcal{N}(0, 1)$, $\sigma = 0.3$) and adds the gene-level slope
+# $\delta = -0.5$: highly expressed genes are more often essential. It uses 10
+# genes rather than 5, because a regression across genes fitted to five points
+# says little.
+
+# %%
+import dataclasses
+import time
+
+notebook_start = time.perf_counter()
+
+import numpy as np
+import pymc as pm
+from IPython.display import display
+
+from crispr_models.artifacts import save_fit
+from crispr_models.diagnostics import (
+    convergence_report,
+    coverage,
+    fit_summary,
+    posterior_draws,
+    recovery_table,
+)
+from crispr_models.fitting import SamplerSettings, fit, timing_summary
+from crispr_models.models import gene_level_predictor_model, misplaced_predictor_model
+from crispr_models.plotting import (
+    plot_gene_level_regression,
+    plot_observations,
+    plot_pair,
+    plot_predictive_check,
+    plot_recovery,
+    plot_trace,
+)
+from crispr_models.simulation import simulate_gene_level_predictor
+
+# %% tags=["parameters"]
+seed = 103  # seeds the simulation and every sampling step
+num_genes = 10  # genes in the screen
+num_cell_lines = 20  # cell lines per gene
+num_replicates = 3  # logFC replicates per gene and cell line
+true_mu_gamma = -1.0  # mean gene intercept at average expression
+true_delta = -0.5  # effect of a gene's typical expression on its intercept
+true_sigma_gamma = 0.4  # spread of gene intercepts around the gene-level line
+true_mu_beta = 0.0  # mean within-gene RNA slope
+true_sigma_beta = 1.0  # spread of within-gene RNA slopes
+true_sigma = 0.3  # observation noise
+draws = 1000  # posterior draws per chain
+tune = 1000  # warm-up draws per chain
+chains = 4  # independent chains
+sampler = "nutpie"  # nutpie, pymc or numpyro
+target_accept = 0.8  # NUTS step-size target
+prior_draws = 500  # prior predictive draws
+short_draws = 500  # draws and warm-up per chain for the pathological variant
+artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
+
+# %% [markdown]
+# ## Simulated data
+
+# %%
+rng = np.random.default_rng(seed)
+simulated = simulate_gene_level_predictor(
+    rng,
+    num_genes=num_genes,
+    num_cell_lines=num_cell_lines,
+    num_replicates=num_replicates,
+    mu_gamma=true_mu_gamma,
+    delta=true_delta,
+    sigma_gamma=true_sigma_gamma,
+    mu_beta=true_mu_beta,
+    sigma_beta=true_sigma_beta,
+    sigma=true_sigma,
+)
+data, truth = simulated.observations, simulated.truth
+data.head()
+
+# %% [markdown]
+# Within each gene, logFC follows the cell line's expression with the gene's
+# own slope; across genes the level of each panel moves with the gene's
+# typical expression, the gene-level predictor.
+
+# %%
+plot_observations(
+    data,
+    x="rna",
+    x_label="RNA expression in the cell line (z-score within gene)",
+    title="Model 3: simulated logFC, one panel per gene",
+    facet="gene",
+)
+
+# %% [markdown]
+# ## The original formulation, written out (pathological)
+#
+# Written in PyMC, the original's gene prior only runs if $\alpha$ gets one
+# value per row: its mean, $\gamma_g + \delta_g R_{gc}$, has one value per row.
+# The model then has 600 "gene intercepts" for 10 genes.
+
+# %%
+misplaced = misplaced_predictor_model(data)
+print("alpha has shape", misplaced["alpha"].shape.eval(), "for", num_genes, "genes")
+pm.model_to_graphviz(misplaced)
+
+# %% [markdown]
+# A row-level effect with sd $\sigma_\alpha$ plus noise with sd $\sigma$
+# adds up to one normal with variance $\sigma_\alpha^2 + \sigma^2$: the data
+# fix that sum and nothing else, so the posterior of the two sds is a ridge
+# along a quarter circle. A short run is enough to see it; the convergence
+# report fails, as it should.
+
+# %%
+settings = SamplerSettings(
+    draws=draws,
+    tune=tune,
+    chains=chains,
+    sampler=sampler,
+    target_accept=target_accept,
+    prior_draws=prior_draws,
+)
+short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
+misplaced_idata = fit(misplaced, rng, short)
+print(timing_summary(misplaced_idata))
+display(
+    convergence_report(
+        misplaced_idata, ["mu_gamma", "mu_delta", "sigma_alpha", "sigma"], pathological=True
+    )
+)
+
+# %%
+ridge = posterior_draws(misplaced_idata, ["sigma_alpha", "sigma"])
+plot_pair(
+    ridge,
+    "sigma_alpha",
+    "sigma",
+    title="Original model 3: row-level sd against noise sd",
+)
+
+# %% [markdown]
+# ## The gene-level predictor model
+
+# %%
+model = gene_level_predictor_model(data)
+pm.model_to_graphviz(model)
+
+# %%
+idata = fit(model, rng, settings)
+print(timing_summary(idata))
+
+# %% [markdown]
+# ## Prior predictive check
+#
+# The priors allow logFC of a few units either way, wider than the data but
+# on their scale.
+
+# %%
+plot_predictive_check(idata, group="prior_predictive")
+
+# %% [markdown]
+# ## Convergence
+
+# %%
+parameters = [
+    "mu_gamma",
+    "delta",
+    "sigma_gamma",
+    "alpha",
+    "mu_beta",
+    "sigma_beta",
+    "beta",
+    "sigma",
+]
+report = convergence_report(idata, parameters)
+display(report)
+report.require()
+
+# %% [markdown]
+# ## Recovery of the true values
+
+# %%
+model_name = "gene_level_predictor"
+table = recovery_table(idata, truth, model_name, parameters)
+save_fit(artifacts_dir, model_name, idata, table)
+print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
+table.drop(columns="model").round(3)
+
+# %%
+plot_recovery(table, title="Model 3: posterior (blue) against the truth (red)")
+
+# %% [markdown]
+# The gene-level regression itself: each gene's intercept against its typical
+# expression, with lines drawn from the posterior of $\mu_\gamma + \delta x$.
+# The intercepts scatter around the line by $\sigma_\gamma$; that scatter is
+# what the hierarchy pools.
+
+# %%
+gene_expression = data.groupby("gene", observed=True)["gene_expression"].first()
+plot_gene_level_regression(idata, gene_expression, truth)
+
+# %%
+plot_trace(idata, ["mu_gamma", "delta", "sigma_gamma", "sigma_beta", "sigma"])
+
+# %% [markdown]
+# ## Posterior predictive check
+
+# %%
+plot_predictive_check(idata, group="posterior_predictive")
+
+# %% [markdown]
+# ## Conclusions
+#
+# - A predictor belongs to the level it varies at. RNA expression in a given
+#   cell line varies by gene *and* cell line, so it enters the likelihood with
+#   a (gene-specific) slope; a gene's typical expression is one number per
+#   gene, so it enters the regression of the gene intercepts.
+# - The original formula, written out, gives every row its own intercept. Its
+#   sd and the noise sd are identified only through their sum of squares: the
+#   short run above shows the ridge, r-hat far above 1.01 and a handful of
+#   effective draws. No sampler setting fixes a model the data cannot inform.
+# - The gene-level model samples cleanly and recovers the gene-level slope
+#   $\delta$, the gene intercepts and slopes and the noise. With ten genes,
+#   $\delta$ and $\sigma_\gamma$ remain the least certain: they are
+#   estimated from ten points, however many cell lines each gene has.
+
+# %%
+print(f"{model_name}: {fit_summary(report, table)}")
+print(timing_summary(idata))
+print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
+
+# %% [markdown]
+# ## Watermark
+
+# %%
+# %load_ext watermark
+# %watermark -n -u -v -iv -p nutpie,pytensor

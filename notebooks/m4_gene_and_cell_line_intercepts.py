@@ -1,0 +1,286 @@
+# %% [markdown]
+# # Model 4: gene and cell-line intercepts plus a gene RNA slope
+#
+# A knockout's logFC depends on the gene and on the cell line: some lines grow
+# slower after any cut, some genes are essential everywhere. Model 4 gives
+# each its own intercept and keeps model 2's gene-specific RNA slope. The
+# original fit sampled slowly (145 s, effective sample sizes below a tenth of
+# the draws) and left both intercepts with posterior sds near 1.5 while the
+# slopes were tight. This chapter shows why, an additive non-identifiability,
+# and fits an identifiable version that recovers the truth. It also keeps the
+# original's comparison of two priors for the scale parameters.
+#
+# ## The model
+#
+# For gene $g$, cell line $c$ and replicate $r$:
+#
+# $$
+# \begin{aligned}
+# \text{logFC}_{gcr} &\sim \mathcal{N}(\alpha_g + \gamma_c + \beta_g R_{gc},\ \sigma) \\
+# \alpha_g &\sim \mathcal{N}(\mu_\alpha, \sigma_\alpha), & \mu_\alpha &\sim \mathcal{N}(0, 2) \\
+# \gamma_c &\sim \mathcal{N}(\mu_\gamma, \sigma_\gamma), & \mu_\gamma &\sim \mathcal{N}(0, 2) \\
+# \beta_g &\sim \mathcal{N}(\mu_\beta, \sigma_\beta), & \mu_\beta &\sim \mathcal{N}(0, 1) \\
+# \sigma_\alpha, \sigma_\gamma, \sigma_\beta, \sigma &\sim \text{Exp}(1)
+# \end{aligned}
+# $$
+#
+# Simulated with 5 genes, 20 cell lines and 3 replicates (300 rows):
+# $\mu_\alpha = -1$, $\sigma_\alpha = 1$, $\mu_\gamma = 0$, $\sigma_\gamma = 3$,
+# $\mu_\beta = -1$, $\sigma_\beta = 2$, $\sigma = 0.3$.
+#
+# Adding any constant $k$ to every $\alpha_g$ (and $\mu_\alpha$) and taking it
+# from every $\gamma_c$ (and $\mu_\gamma$) leaves every prediction unchanged.
+# The likelihood is flat along that line; only the priors on $\mu_\alpha$ and
+# $\mu_\gamma$, both $\mathcal{N}(0, 2)$, hold it, so each intercept keeps a
+# posterior sd of the order of those priors' (the original reported about 1.5).
+
+# %%
+import dataclasses
+import time
+
+notebook_start = time.perf_counter()
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+from IPython.display import display
+
+from crispr_models.artifacts import save_fit
+from crispr_models.diagnostics import (
+    convergence_report,
+    coverage,
+    fit_summary,
+    posterior_draws,
+    recovery_table,
+)
+from crispr_models.fitting import SamplerSettings, fit, sample_prior_predictive, timing_summary
+from crispr_models.models import gene_cell_line_rna_model
+from crispr_models.plotting import (
+    plot_observations,
+    plot_pair,
+    plot_predictive_check,
+    plot_prior_predictive_comparison,
+    plot_recovery,
+    plot_trace,
+)
+from crispr_models.simulation import simulate_gene_cell_line_rna, zero_sum_truth
+
+# %% tags=["parameters"]
+seed = 103  # seeds the simulation and every sampling step
+num_genes = 5  # genes in the screen
+num_cell_lines = 20  # cell lines
+num_replicates = 3  # logFC replicates per gene and cell line
+true_mu_alpha = -1.0  # mean gene intercept
+true_sigma_alpha = 1.0  # spread of gene intercepts
+true_mu_gamma = 0.0  # mean cell-line intercept
+true_sigma_gamma = 3.0  # spread of cell-line intercepts
+true_mu_beta = -1.0  # mean RNA slope
+true_sigma_beta = 2.0  # spread of RNA slopes
+true_sigma = 0.3  # observation noise
+draws = 1000  # posterior draws per chain
+tune = 1000  # warm-up draws per chain
+chains = 4  # independent chains
+sampler = "nutpie"  # nutpie, pymc or numpyro
+target_accept = 0.8  # NUTS step-size target
+prior_draws = 500  # prior predictive draws
+short_draws = 500  # draws and warm-up per chain for the pathological variant
+artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
+
+# %% [markdown]
+# ## Simulated data
+
+# %%
+rng = np.random.default_rng(seed)
+simulated = simulate_gene_cell_line_rna(
+    rng,
+    num_genes=num_genes,
+    num_cell_lines=num_cell_lines,
+    num_replicates=num_replicates,
+    mu_alpha=true_mu_alpha,
+    sigma_alpha=true_sigma_alpha,
+    mu_gamma=true_mu_gamma,
+    sigma_gamma=true_sigma_gamma,
+    mu_beta=true_mu_beta,
+    sigma_beta=true_sigma_beta,
+    sigma=true_sigma,
+)
+data, truth = simulated.observations, simulated.truth
+data.head()
+
+# %% [markdown]
+# The cell-line intercepts ($\sigma_\gamma = 3$) spread each gene's logFC far
+# more than its RNA slope does.
+
+# %%
+plot_observations(
+    data,
+    x="rna",
+    x_label="RNA expression (z-score)",
+    title="Model 4: simulated logFC, one panel per gene",
+    facet="gene",
+)
+
+# %% [markdown]
+# ## Two priors for the scales
+#
+# The original compared $\text{HalfNormal}(5)$ with $\text{Exp}(1)$ for every
+# scale parameter. Data simulated from each prior (no fitting) show the
+# difference: with $\text{HalfNormal}(5)$ the four scales add up to logFC
+# spreads of tens of units, far beyond any screen, where $\text{Exp}(1)$ keeps
+# most simulated values within the observed range and still allows the wide
+# cell-line spread of these data.
+
+# %%
+scale_priors = {
+    "HalfNormal(5)": gene_cell_line_rna_model(data, scale_prior="halfnormal"),
+    "Exponential(1)": gene_cell_line_rna_model(data, scale_prior="exponential"),
+}
+prior_predictives = {
+    label: sample_prior_predictive(prior_model, rng, prior_draws)
+    for label, prior_model in scale_priors.items()
+}
+plot_prior_predictive_comparison(prior_predictives, data["logfc"].to_numpy())
+
+# %% [markdown]
+# ## The original model: free intercepts (pathological)
+#
+# Sampled briefly, the original model shows the problem in every diagnostic:
+# r-hat above 1.01 and low effective sample sizes for the intercepts, while the
+# slopes are fine.
+
+# %%
+settings = SamplerSettings(
+    draws=draws,
+    tune=tune,
+    chains=chains,
+    sampler=sampler,
+    target_accept=target_accept,
+    prior_draws=prior_draws,
+)
+short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
+free_model = gene_cell_line_rna_model(data, cell_line_effect="free")
+free_idata = fit(free_model, rng, short)
+print(timing_summary(free_idata))
+display(convergence_report(free_idata, pathological=True))
+
+# %% [markdown]
+# The two mean intercepts trade off along a line of slope $-1$: whatever one
+# gains the other loses. Each is uncertain by more than a unit, yet their sum,
+# which is all the data see, is known to a few hundredths.
+
+# %%
+pair = posterior_draws(free_idata, ["mu_alpha", "mu_gamma", "alpha[gene_A]", "gamma[cell_01]"])
+display(
+    pd.DataFrame(
+        {
+            "posterior sd": [
+                pair["alpha[gene_A]"].std(),
+                pair["gamma[cell_01]"].std(),
+                (pair["alpha[gene_A]"] + pair["gamma[cell_01]"]).std(),
+            ]
+        },
+        index=["alpha[gene_A]", "gamma[cell_01]", "alpha[gene_A] + gamma[cell_01]"],
+    ).round(3)
+)
+plot_pair(
+    pair,
+    "mu_alpha",
+    "mu_gamma",
+    title="Original model 4: the two mean intercepts",
+    truth=(truth["mu_alpha"], truth["mu_gamma"]),
+)
+
+# %% [markdown]
+# ## An identifiable model: zero-sum cell-line effects
+#
+# Constraining the cell-line effects to sum to zero, $\gamma \sim
+# \text{ZeroSumNormal}(\sigma_\gamma)$, removes the free direction: $\gamma_c$
+# is now a cell line's deviation from the average line, and $\alpha_g$ the
+# gene's logFC in that average line. $\mu_\gamma$ disappears. The truth is
+# re-expressed the same way before comparing: the simulated cell-line effects'
+# mean moves into $\alpha_g$ and $\mu_\alpha$.
+
+# %%
+model = gene_cell_line_rna_model(data, cell_line_effect="zero_sum")
+pm.model_to_graphviz(model)
+
+# %%
+idata = fit(model, rng, settings)
+print(timing_summary(idata))
+
+# %% [markdown]
+# ## Prior predictive check
+
+# %%
+plot_predictive_check(idata, group="prior_predictive")
+
+# %% [markdown]
+# ## Convergence
+
+# %%
+parameters = [
+    "mu_alpha",
+    "sigma_alpha",
+    "alpha",
+    "sigma_gamma",
+    "gamma",
+    "mu_beta",
+    "sigma_beta",
+    "beta",
+    "sigma",
+]
+report = convergence_report(idata, parameters)
+display(report)
+report.require()
+
+# %% [markdown]
+# ## Recovery of the true values
+
+# %%
+model_name = "zero_sum_cell_lines"
+identifiable_truth = zero_sum_truth(truth, "gamma", absorbed=("alpha", "mu_alpha"))
+table = recovery_table(idata, identifiable_truth, model_name, parameters)
+save_fit(artifacts_dir, model_name, idata, table)
+print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
+table.drop(columns="model").round(3)
+
+# %%
+plot_recovery(table, title="Model 4, zero-sum cell lines: posterior (blue) against the truth (red)")
+
+# %%
+plot_trace(idata, ["mu_alpha", "alpha", "sigma_gamma", "beta", "sigma"])
+
+# %% [markdown]
+# ## Posterior predictive check
+
+# %%
+plot_predictive_check(idata, group="posterior_predictive")
+
+# %% [markdown]
+# ## Conclusions
+#
+# - Two intercepts that add up are identified only through their sum. The
+#   original's slow sampling and wide intercepts were not a sampler problem
+#   but a model one: the data cannot say how much of a row's level belongs to
+#   the gene and how much to the cell line.
+# - A zero-sum constraint on one of the two (here `pm.ZeroSumNormal` on the
+#   cell lines) makes the split a definition rather than a guess. The model
+#   then samples in seconds, with every intercept's posterior sd near 0.1 and
+#   the truth recovered once it is expressed the same way.
+# - The slopes $\beta_g$ were never affected: they are identified by the
+#   variation of RNA within each gene, whatever the intercepts do.
+# - Scale priors matter before any data are seen: $\text{HalfNormal}(5)$ on
+#   four scales implies logFC spreads no screen shows. $\text{Exp}(1)$ is
+#   the better default here.
+
+# %%
+print(f"{model_name}: {fit_summary(report, table)}")
+print(timing_summary(idata))
+print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
+
+# %% [markdown]
+# ## Watermark
+
+# %%
+# %load_ext watermark
+# %watermark -n -u -v -iv -p nutpie,pytensor

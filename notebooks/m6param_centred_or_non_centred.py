@@ -1,0 +1,159 @@
+# %% [markdown]
+# # Model 6: centred or non-centred?
+#
+# A hierarchical effect can be sampled as itself, $\alpha_s \sim
+# \mathcal{N}(\gamma_g, \sigma_\alpha)$ (centred), or through a standard normal,
+# $\alpha_s = \gamma_g + \sigma_\alpha z_s$ with $z_s \sim \mathcal{N}(0, 1)$
+# (non-centred). The two define the same model but give NUTS different
+# geometries {cite}`betancourt2015hierarchical`: the centred form has a funnel
+# where the data say little about each group, the non-centred form a
+# correlation where they say a lot. This chapter fits model 6 both ways on
+# three data sets and measures divergences, effective sample size and ESS per
+# second of sampling, so the choice can be made on evidence.
+#
+# The three data sets:
+#
+# - **z-scored, 20 lines**: the original data and covariate (model 6 as
+#   published). Every sgRNA has 20 observations on a covariate spread evenly.
+# - **raw, 20 lines**: the same data on the raw copy number, the corrected
+#   model 6. One gene never leaves two copies, so its intercept at zero copies
+#   is barely informed.
+# - **z-scored, few lines, noisy**: a new draw with few cell lines and larger
+#   noise, the data-poor case.
+#
+# Every fit uses the same settings, including the original's
+# `target_accept = 0.95`, so only the parameterisation differs within a
+# data set.
+
+# %%
+import time
+
+notebook_start = time.perf_counter()
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from IPython.display import display
+
+from crispr_models.diagnostics import convergence_report, sampling_efficiency
+from crispr_models.fitting import SamplerSettings, sample_posterior, timing_summary
+from crispr_models.models import PARAMETERIZATIONS, sgrna_copy_number_model
+from crispr_models.plotting import plot_efficiency, plot_observations
+from crispr_models.simulation import simulate_sgrna_copy_number
+
+# %% tags=["parameters"]
+seed = 103  # seeds the simulation and every sampling step
+num_cell_lines_few = 4  # cell lines in the data-poor data set
+true_sigma_noisy = 1.0  # observation noise in the data-poor data set
+draws = 1000  # posterior draws per chain
+tune = 1000  # warm-up draws per chain
+chains = 4  # independent chains
+sampler = "nutpie"  # nutpie, pymc or numpyro
+target_accept = 0.95  # NUTS step-size target, the same for every fit
+artifacts_dir = ""  # set by crispr-models run: where the comparison table goes
+
+# %% [markdown]
+# ## The data sets
+
+# %%
+rng = np.random.default_rng(seed)
+original = simulate_sgrna_copy_number(np.random.RandomState(seed)).observations
+data_poor = simulate_sgrna_copy_number(
+    rng, num_cell_lines=num_cell_lines_few, sigma=true_sigma_noisy
+).observations
+scenarios = {
+    "z-scored, 20 lines": (original, "cna_z"),
+    "raw, 20 lines": (original, "cna"),
+    f"z-scored, {num_cell_lines_few} lines, noisy": (data_poor, "cna_z"),
+}
+plot_observations(
+    data_poor,
+    x="cna_z",
+    x_label="copy number, z-scored within gene",
+    title=f"The data-poor set: {num_cell_lines_few} cell lines, noise sd {true_sigma_noisy:g}",
+)
+
+# %% [markdown]
+# ## Six fits
+
+# %%
+settings = SamplerSettings(
+    draws=draws, tune=tune, chains=chains, sampler=sampler, target_accept=target_accept
+)
+parameters = ["mu_gamma", "sigma_gamma", "gamma", "mu_delta", "sigma_delta", "delta"]
+parameters += ["sigma_alpha", "alpha", "sigma_beta", "beta", "sigma"]
+rows = []
+for scenario, (observations, covariate) in scenarios.items():
+    for parameterization in PARAMETERIZATIONS:
+        model = sgrna_copy_number_model(
+            observations, covariate=covariate, parameterization=parameterization
+        )
+        idata = sample_posterior(model, settings, rng)
+        passed = convergence_report(idata, parameters).passed
+        print(f"{scenario}, {parameterization}: {timing_summary(idata)}")
+        rows.append(
+            {
+                "scenario": scenario,
+                "parameterization": parameterization.replace("_", "-"),
+                **sampling_efficiency(idata, parameters),
+                "converged": passed,
+            }
+        )
+comparison = pd.DataFrame(rows)
+comparison["scenario"] = pd.Categorical(comparison["scenario"], categories=list(scenarios))
+if artifacts_dir:
+    Path(artifacts_dir).mkdir(parents=True, exist_ok=True)
+    comparison.to_csv(Path(artifacts_dir) / "parameterization_comparison.csv", index=False)
+display(comparison.round(3))
+
+# %%
+plot_efficiency(comparison, title="Centred or non-centred: effective draws per second")
+
+# %% [markdown]
+# "converged" applies the book's checks to each fit: no divergences, r-hat
+# at most 1.01, bulk and tail ESS at least 100 per chain. The better form for
+# each data set is the one with fewer divergences and, between equals, more
+# effective draws per second.
+
+# %%
+winners = (
+    comparison.sort_values(["divergences", "ess_per_second"], ascending=[True, False])
+    .groupby("scenario", observed=True)
+    .head(1)
+    .sort_values("scenario")[["scenario", "parameterization", "divergences", "ess_per_second"]]
+)
+display(winners.round(1))
+
+# %% [markdown]
+# ## Conclusions
+#
+# - Where every group is well informed (the original data on the z-scored
+#   covariate), the centred form samples cleanly and much faster: the
+#   posterior of each effect is narrow and nearly independent of the
+#   hierarchy's scale, which is the geometry the centred form suits.
+# - Where the data inform some groups weakly, the centred form meets the
+#   funnel: the scale of a group-level sd and the effects under it are
+#   strongly dependent, NUTS cannot find one step size for both, and
+#   divergences follow. Few cell lines and larger noise do it to every sgRNA;
+#   the raw copy number does it to gene C, whose intercept at zero copies no
+#   observation reaches. The non-centred form removes the funnel; on the raw
+#   copy number a few divergences can remain at this step size, and model 6
+#   removes them with `target_accept = 0.97`.
+# - Neither form is right in general, and neither is free: the non-centred
+#   form spends longer trajectories on data-rich groups. Measure, as here,
+#   before choosing; a mixed model (centred for data-rich levels, non-centred
+#   for the others) is also allowed.
+# - Divergences are the signal to act on, not a nuisance: the runs with
+#   divergences are the ones whose estimates cannot be trusted, whatever
+#   their ESS.
+
+# %%
+print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
+
+# %% [markdown]
+# ## Watermark
+
+# %%
+# %load_ext watermark
+# %watermark -n -u -v -iv -p nutpie,pytensor
