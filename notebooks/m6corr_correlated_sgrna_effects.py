@@ -32,7 +32,8 @@
 # `pm.LKJCholeskyCov` gives the Cholesky factor $L$ of $\Sigma$ with the sds
 # and the correlation. The non-centred form samples $z_s \sim \mathcal{N}(0,
 # I_2)$ and sets $(\alpha_s, \beta_s) = (\gamma_{g[s]}, \delta_{g[s]}) + L z_s$,
-# which avoids the funnel between the sds and the effects.
+# which avoids the funnel between the sds and the effects; the gene level is
+# non-centred the same way.
 #
 # A correlation is a property of the population of sgRNAs, so it needs many
 # of them, spread widely enough to be seen through the noise. Model 6's 15
@@ -89,7 +90,7 @@ draws = 1000  # posterior draws per chain
 tune = 1000  # warm-up draws per chain
 chains = 4  # independent chains
 sampler = "nutpie"  # nutpie, pymc or numpyro
-target_accept = 0.98  # NUTS step-size target; 0.95 can leave a divergence
+target_accept = 0.95  # NUTS step-size target
 prior_draws = 500  # prior predictive draws
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 

@@ -12,7 +12,7 @@ import pytest
 
 from crispr_models.fitting import SamplerSettings, fit
 from crispr_models.models import multigene_rna_model, single_gene_rna_model
-from crispr_models.notebooks import PROFILES
+from crispr_models.notebooks import PROFILES, discover_notebooks
 from crispr_models.simulation import simulate_multigene_rna, simulate_single_gene_rna
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +95,8 @@ def quick_project(tmp_path_factory):
     root = copy_project(tmp_path_factory.mktemp("project"))
     overrides = {"m1": ["-p", "num_cell_lines", "25"]}
     runs = {}
-    for notebook_id in ("m1", "m2"):
+    for notebook in discover_notebooks(root):
+        notebook_id = notebook.id
         runs[notebook_id] = run_cli(
             "--root",
             str(root),

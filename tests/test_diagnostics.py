@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import QUICK
 from crispr_models.diagnostics import (
     SUMMARY_COLUMNS,
     ConvergenceError,
@@ -10,7 +11,9 @@ from crispr_models.diagnostics import (
     coverage,
     fit_summary,
     least_squares_by_gene,
+    posterior_draws,
     recovery_table,
+    sampling_efficiency,
 )
 
 
@@ -99,3 +102,33 @@ def test_least_squares_recovers_noise_free_lines():
     fitted = least_squares_by_gene(data)
     np.testing.assert_allclose(fitted.loc["a"], [1, 2])
     np.testing.assert_allclose(fitted.loc["b"], [-1, -0.5])
+
+
+def test_sampling_efficiency_reports_cost_and_yield(multigene_fit):
+    efficiency = sampling_efficiency(multigene_fit, ["alpha", "sigma"])
+    assert efficiency["divergences"] == int(multigene_fit.sample_stats["diverging"].sum())
+    assert efficiency["sampling_seconds"] == multigene_fit.posterior.attrs["sampling_time"]
+    assert efficiency["ess_per_second"] == pytest.approx(
+        efficiency["min_ess_bulk"] / efficiency["sampling_seconds"]
+    )
+    assert 1 <= efficiency["max_tree_depth"] <= 10
+
+
+def test_posterior_draws_flattens_elements_and_refuses_vectors(multigene_fit):
+    draws = posterior_draws(multigene_fit, ["sigma", "alpha[gene_B]"])
+    assert list(draws.columns) == ["sigma", "alpha[gene_B]"]
+    assert len(draws) == QUICK.chains * QUICK.draws
+    np.testing.assert_allclose(
+        draws["alpha[gene_B]"].mean(), multigene_fit.posterior["alpha"].sel(gene="gene_B").mean()
+    )
+    with pytest.raises(ValueError, match="not a scalar"):
+        posterior_draws(multigene_fit, ["alpha"])
+    with pytest.raises(ValueError, match="not in the posterior"):
+        posterior_draws(multigene_fit, ["epsilon"])
+
+
+def test_pathological_report_says_so(multigene_fit):
+    report = convergence_report(multigene_fit, pathological=True)
+    assert "pathological variant" in str(report)
+    assert "pathological variant" in report._repr_html_()
+    assert "pathological" not in str(convergence_report(multigene_fit))

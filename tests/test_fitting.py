@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import MULTIGENE_PARAMETERS, QUICK
-from crispr_models.fitting import SamplerSettings, fit, timing_summary
+from crispr_models.fitting import SamplerSettings, fit, sample_prior_predictive, timing_summary
 
 
 def test_fit_returns_every_group_the_notebooks_read(multigene_fit):
@@ -96,3 +96,13 @@ def test_other_samplers_agree_with_nutpie_within_monte_carlo_error(single_gene_m
     # the combined Monte Carlo standard error; allow four of those.
     tolerance = 4 * np.sqrt(ours["mcse_mean"] ** 2 + theirs["mcse_mean"] ** 2)
     assert (abs(ours["mean"] - theirs["mean"]) < tolerance).all()
+
+
+def test_prior_predictive_alone_and_its_checks(single_gene_model):
+    prior = sample_prior_predictive(single_gene_model, np.random.default_rng(0), draws=30)
+    assert prior.prior_predictive.sizes["draw"] == 30
+    assert "posterior" not in prior.groups()
+    with pytest.raises(TypeError, match="draws"):
+        sample_prior_predictive(single_gene_model, np.random.default_rng(0), draws=2.5)
+    with pytest.raises(TypeError, match="model"):
+        sample_prior_predictive("model", np.random.default_rng(0))

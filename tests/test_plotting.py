@@ -1,12 +1,20 @@
+import numpy as np
+import pandas as pd
 import plotnine as gg
 import pytest
 from matplotlib.figure import Figure
 
-from crispr_models.diagnostics import recovery_table
+from crispr_models.diagnostics import posterior_draws, recovery_table
+from crispr_models.fitting import sample_prior_predictive
+from crispr_models.models import multigene_rna_model
 from crispr_models.plotting import (
     plot_data_with_truth,
+    plot_efficiency,
+    plot_observations,
+    plot_pair,
     plot_posterior_lines,
     plot_predictive_check,
+    plot_prior_predictive_comparison,
     plot_recovery,
     plot_trace,
     theme_crispr,
@@ -67,3 +75,47 @@ def test_recovery_and_trace_return_figures(multigene_fit, multigene_data):
 
 def test_theme_is_a_plotnine_theme():
     assert isinstance(theme_crispr(), gg.theme)
+
+
+def test_observations_plot_facets_and_refuses_unknown_columns(multigene_data):
+    plot = plot_observations(multigene_data.observations, "rna", "RNA", "t", facet="gene")
+    assert isinstance(plot.facet, gg.facet_wrap)
+    _drawn(plot)
+    with pytest.raises(ValueError, match="cna"):
+        plot_observations(multigene_data.observations, "cna", "copy number", "t")
+
+
+def test_pair_plot_reports_the_correlation(multigene_fit):
+    draws = posterior_draws(multigene_fit, ["mu_alpha", "alpha[gene_A]"])
+    plot = plot_pair(draws, "mu_alpha", "alpha[gene_A]", "t", truth=(-1.0, -2.2))
+    expected = np.corrcoef(draws["mu_alpha"], draws["alpha[gene_A]"])[0, 1]
+    assert f"{expected:+.2f}" in plot.labels.caption
+    assert len(plot.layers) == 2
+    _drawn(plot)
+
+
+def test_prior_predictive_comparison_counts_what_it_leaves_out(multigene_data):
+    model = multigene_rna_model(multigene_data.observations)
+    prior = sample_prior_predictive(model, np.random.default_rng(0), draws=20)
+    plot = plot_prior_predictive_comparison(
+        {"a": prior, "b": prior}, multigene_data.observations["logfc"], limits=(-1.0, 1.0)
+    )
+    values = prior.prior_predictive["logfc"].to_numpy().ravel()
+    outside = 1 - ((values >= -1) & (values <= 1)).mean()
+    assert f"a: {outside:.0%}" in plot.labels.caption
+    assert plot.data["logfc"].between(-1, 1).all()
+    _drawn(plot)
+
+
+def test_efficiency_plot_labels_divergences():
+    table = pd.DataFrame(
+        {
+            "scenario": ["x", "x"],
+            "parameterization": ["centred", "non-centred"],
+            "ess_per_second": [10.0, 20.0],
+            "divergences": [3, 0],
+        }
+    )
+    plot = plot_efficiency(table, "t")
+    assert list(plot.data["label"]) == ["3 div.", "0 div."]
+    _drawn(plot)
