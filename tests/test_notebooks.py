@@ -121,3 +121,24 @@ def test_project_root_is_found_from_a_subfolder(tmp_path):
     root = copy_project(tmp_path / "project")
     (root / "book" / "deep").mkdir(parents=True)
     assert find_project_root(root / "book" / "deep") == root.resolve()
+
+
+@pytest.mark.parametrize(
+    "notebook_id, name, text, accepted",
+    [
+        ("m6", "parameterization", "centered", "centred, non_centred"),
+        ("m4", "short_draws", "0", "positive integer"),
+        ("m6corr", "lkj_eta", "-2", "positive number"),
+        ("m6", "copy_number_rates", "(1.0,", "Python literal"),
+    ],
+)
+def test_series_parameters_are_refused_naming_what_they_accept(notebook_id, name, text, accepted):
+    notebook = find_notebook(REPO_ROOT, notebook_id)
+    with pytest.raises(ParameterError, match=accepted):
+        notebook.resolve("full", {name: text})
+
+
+def test_tuple_parameters_parse_as_literals():
+    notebook = find_notebook(REPO_ROOT, "m5")
+    resolved = notebook.resolve("full", {"sgrnas_per_gene": "(2, 2, 2)"})
+    assert resolved["sgrnas_per_gene"] == (2, 2, 2)

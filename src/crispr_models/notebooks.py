@@ -18,7 +18,9 @@ import jupytext
 import yaml
 
 from crispr_models.fitting import SETTING_RULES
+from crispr_models.models import PARAMETERIZATIONS
 from crispr_models.validation import (
+    check_choice,
     check_non_negative_int,
     check_positive_int,
     check_positive_real,
@@ -32,10 +34,11 @@ RUNNER_PARAMETERS = ("artifacts_dir",)
 #: Sampler settings per profile. ``full`` keeps each notebook's own defaults
 #: (the original series' settings); ``quick`` is for the tests. On models of
 #: this size compilation, not sampling, takes the time, so ``quick`` keeps
-#: enough draws (2 x 1000) to meet the same convergence thresholds per chain.
+#: enough draws (2 x 2000; model 6, non-centred, needs them) to meet the same
+#: convergence thresholds per chain.
 PROFILES: dict[str, dict[str, Any]] = {
     "full": {},
-    "quick": {"draws": 1000, "tune": 1000, "chains": 2, "prior_draws": 100},
+    "quick": {"draws": 2000, "tune": 1000, "chains": 2, "prior_draws": 100},
 }
 
 
@@ -52,6 +55,12 @@ class NotebookNotFound(LookupError):
 _NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "seed": ("a non-negative integer", check_non_negative_int),
     **SETTING_RULES,
+    "short_draws": ("a positive integer", check_positive_int),
+    "lkj_eta": ("a positive number", check_positive_real),
+    "parameterization": (
+        "one of " + ", ".join(PARAMETERIZATIONS),
+        lambda name, value: check_choice(name, value, PARAMETERIZATIONS),
+    ),
 }
 _PREFIX_RULES: list[tuple[str, str, Callable[[str, Any], Any]]] = [
     ("num_", "a positive integer", check_positive_int),
