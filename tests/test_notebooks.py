@@ -20,7 +20,8 @@ def m2():
 
 
 def test_notebooks_come_in_book_order():
-    assert [n.id for n in discover_notebooks(REPO_ROOT)] == ["m1", "m2"]
+    ids = [n.id for n in discover_notebooks(REPO_ROOT)]
+    assert ids == ["m1", "m2", "m3", "m4", "m5", "m6", "m6param", "m6global", "m6corr", "m7"]
 
 
 def test_every_notebook_has_the_standard_parameters():
