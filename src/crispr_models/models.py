@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from crispr_models.validation import check_choice
+from crispr_models.validation import check_choice, check_positive_real
 
 #: Columns that must hold finite numbers when a model uses them.
 NUMERIC_COLUMNS = ("rna", "logfc", "gene_expression", "cna", "cna_z")
@@ -22,7 +22,7 @@ PARAMETERIZATIONS = ("centred", "non_centred")
 
 
 def _check_observations(observations: object, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Refuse anything but a DataFrame with finite numeric ``rna`` and ``logfc``."""
+    """Refuse anything but a DataFrame with ``columns``, numeric ones finite."""
     if not isinstance(observations, pd.DataFrame):
         raise TypeError(
             f"observations must be a pandas.DataFrame, got {type(observations).__name__}"
@@ -42,10 +42,20 @@ def _check_observations(observations: object, columns: tuple[str, ...]) -> pd.Da
     return observations
 
 
-def _gene_codes(observations: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-    """Integer gene index per row and the gene labels, in category order."""
-    genes = pd.Categorical(observations["gene"])
-    return genes.codes, [str(g) for g in genes.categories]
+def _codes(observations: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
+    """Integer index per row and the labels of ``column``, in category order."""
+    values = pd.Categorical(observations[column])
+    return values.codes, [str(v) for v in values.categories]
+
+
+def _likelihood(mu: object, sigma: object, observations: pd.DataFrame) -> None:
+    pm.Normal(
+        "logfc",
+        mu=mu,
+        sigma=sigma,
+        observed=observations["logfc"].to_numpy(dtype=float),
+        dims="obs",
+    )
 
 
 def single_gene_rna_model(observations: pd.DataFrame) -> pm.Model:
@@ -62,13 +72,7 @@ def single_gene_rna_model(observations: pd.DataFrame) -> pm.Model:
         alpha = pm.Normal("alpha", mu=0.0, sigma=10.0)
         beta = pm.Normal("beta", mu=0.0, sigma=1.0)
         sigma = pm.HalfNormal("sigma", sigma=5.0)
-        pm.Normal(
-            "logfc",
-            mu=alpha + beta * rna,
-            sigma=sigma,
-            observed=observations["logfc"].to_numpy(dtype=float),
-            dims="obs",
-        )
+        _likelihood(alpha + beta * rna, sigma, observations)
     return model
 
 
@@ -88,7 +92,7 @@ def multigene_rna_model(observations: pd.DataFrame) -> pm.Model:
     non-centred one.
     """
     observations = _check_observations(observations, ("gene", "rna", "logfc"))
-    gene_idx, genes = _gene_codes(observations)
+    gene_idx, genes = _codes(observations, "gene")
     coords = {"gene": genes, "obs": np.arange(len(observations))}
     with pm.Model(coords=coords) as model:
         rna = pm.Data("rna", observations["rna"].to_numpy(dtype=float), dims="obs")
@@ -103,20 +107,8 @@ def multigene_rna_model(observations: pd.DataFrame) -> pm.Model:
         beta = pm.Normal("beta", mu=mu_beta, sigma=sigma_beta, dims="gene")
         sigma = pm.HalfNormal("sigma", sigma=5.0)
 
-        pm.Normal(
-            "logfc",
-            mu=alpha[gene] + beta[gene] * rna,
-            sigma=sigma,
-            observed=observations["logfc"].to_numpy(dtype=float),
-            dims="obs",
-        )
+        _likelihood(alpha[gene] + beta[gene] * rna, sigma, observations)
     return model
-
-
-def _codes(observations: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
-    """Integer index per row and the labels of ``column``, in category order."""
-    values = pd.Categorical(observations[column])
-    return values.codes, [str(v) for v in values.categories]
 
 
 def _gene_of_sgrna(observations: pd.DataFrame, sgrnas: list[str], genes: list[str]) -> np.ndarray:
@@ -149,16 +141,6 @@ def _zero_sum_normal(name: str, sigma: object, dims: str, parameterization: str)
         return pm.ZeroSumNormal(name, sigma=sigma, dims=dims)
     z = pm.ZeroSumNormal(f"{name}_z", sigma=1.0, dims=dims)
     return pm.Deterministic(name, sigma * z, dims=dims)
-
-
-def _likelihood(mu: object, sigma: object, observations: pd.DataFrame) -> None:
-    pm.Normal(
-        "logfc",
-        mu=mu,
-        sigma=sigma,
-        observed=observations["logfc"].to_numpy(dtype=float),
-        dims="obs",
-    )
 
 
 def misplaced_predictor_model(observations: pd.DataFrame) -> pm.Model:
@@ -426,8 +408,7 @@ def correlated_sgrna_copy_number_model(
     level non-centred too (ten genes leave a funnel at small gene sds).
     """
     check_choice("covariate", covariate, COVARIATES)
-    if isinstance(eta, bool) or not isinstance(eta, int | float) or not eta > 0:
-        raise ValueError(f"eta must be a positive number (LKJ shape), got {eta!r}")
+    eta = check_positive_real("eta", eta)
     observations = _check_observations(observations, ("sgrna", "gene", covariate, "logfc"))
     sgrna_idx, sgrnas = _codes(observations, "sgrna")
     _, genes = _codes(observations, "gene")
@@ -448,7 +429,7 @@ def correlated_sgrna_copy_number_model(
         sigma_delta = pm.Exponential("sigma_delta", 1.0)
         delta = _hierarchical_normal("delta", mu_delta, sigma_delta, "gene", "non_centred")
         chol, corr, stds = pm.LKJCholeskyCov(
-            "chol", n=2, eta=float(eta), sd_dist=pm.Exponential.dist(1.0), compute_corr=True
+            "chol", n=2, eta=eta, sd_dist=pm.Exponential.dist(1.0), compute_corr=True
         )
         pm.Deterministic("sigma_alpha", stds[0])
         pm.Deterministic("sigma_beta", stds[1])
