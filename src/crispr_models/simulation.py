@@ -75,6 +75,10 @@ def _tidy_gene_by_cell_line(
     )
 
 
+def _series(values: np.ndarray, labels: list[str], dim: str, name: str) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype=float), index=pd.Index(labels, name=dim), name=name)
+
+
 def simulate_single_gene_rna(
     rng: RandomSource,
     *,
@@ -140,14 +144,13 @@ def simulate_multigene_rna(
     logfc = alpha[:, None] + beta[:, None] * rna + noise
 
     genes = gene_names(num_genes)
-    gene_index = pd.Index(genes, name="gene")
     truth = {
         "mu_alpha": mu_alpha,
         "sigma_alpha": sigma_alpha,
         "mu_beta": mu_beta,
         "sigma_beta": sigma_beta,
-        "alpha": pd.Series(alpha, index=gene_index, name="alpha"),
-        "beta": pd.Series(beta, index=gene_index, name="beta"),
+        "alpha": _series(alpha, genes, "gene", "alpha"),
+        "beta": _series(beta, genes, "gene", "beta"),
         "sigma": sigma,
     }
     observations = _tidy_gene_by_cell_line(genes, cell_line_names(num_cell_lines), rna, logfc)
@@ -197,8 +200,21 @@ def _tidy_sgrna_by_cell_line(
     )
 
 
-def _series(values: np.ndarray, labels: list[str], dim: str, name: str) -> pd.Series:
-    return pd.Series(np.asarray(values, dtype=float), index=pd.Index(labels, name=dim), name=name)
+def _tidy_replicates(
+    genes: list[str], cell_lines: list[str], num_replicates: int
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """One row per gene x cell line x replicate, gene-major, and each row's
+    gene and cell-line index (to pick from gene x cell-line arrays)."""
+    shape = (len(genes), len(cell_lines), num_replicates)
+    gene_i, cell_i, replicate_i = (a.ravel() for a in np.indices(shape))
+    frame = pd.DataFrame(
+        {
+            "gene": pd.Categorical(np.asarray(genes)[gene_i], categories=genes),
+            "cell_line": pd.Categorical(np.asarray(cell_lines)[cell_i], categories=cell_lines),
+            "replicate": replicate_i + 1,
+        }
+    )
+    return frame, gene_i, cell_i
 
 
 def simulate_gene_level_predictor(
@@ -247,18 +263,10 @@ def simulate_gene_level_predictor(
     logfc = mean + rng.normal(0.0, sigma, (num_genes, num_cell_lines, num_replicates))
 
     genes, cell_lines = gene_names(num_genes), cell_line_names(num_cell_lines)
-    shape = (num_genes, num_cell_lines, num_replicates)
-    gene_i, cell_i, replicate_i = (a.ravel() for a in np.indices(shape))
-    observations = pd.DataFrame(
-        {
-            "gene": pd.Categorical(np.asarray(genes)[gene_i], categories=genes),
-            "cell_line": pd.Categorical(np.asarray(cell_lines)[cell_i], categories=cell_lines),
-            "replicate": replicate_i + 1,
-            "gene_expression": gene_expression[gene_i],
-            "rna": rna[gene_i, cell_i],
-            "logfc": logfc.ravel(),
-        }
-    )
+    observations, gene_i, cell_i = _tidy_replicates(genes, cell_lines, num_replicates)
+    observations["gene_expression"] = gene_expression[gene_i]
+    observations["rna"] = rna[gene_i, cell_i]
+    observations["logfc"] = logfc.ravel()
     truth = {
         "mu_gamma": mu_gamma,
         "delta": delta,
@@ -313,18 +321,9 @@ def simulate_gene_cell_line_rna(
     logfc = mean[:, :, None] + rng.normal(0.0, sigma, (num_genes, num_cell_lines, num_replicates))
 
     genes, cell_lines = gene_names(num_genes), cell_line_names(num_cell_lines)
-    gene_i, cell_i, replicate_i = (
-        a.ravel() for a in np.indices((num_genes, num_cell_lines, num_replicates))
-    )
-    observations = pd.DataFrame(
-        {
-            "gene": pd.Categorical(np.asarray(genes)[gene_i], categories=genes),
-            "cell_line": pd.Categorical(np.asarray(cell_lines)[cell_i], categories=cell_lines),
-            "replicate": replicate_i + 1,
-            "rna": rna[gene_i, cell_i],
-            "logfc": logfc.ravel(),
-        }
-    )
+    observations, gene_i, cell_i = _tidy_replicates(genes, cell_lines, num_replicates)
+    observations["rna"] = rna[gene_i, cell_i]
+    observations["logfc"] = logfc.ravel()
     truth = {
         "mu_alpha": mu_alpha,
         "sigma_alpha": sigma_alpha,
