@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from crispr_models.diagnostics import convergence_report, sampling_efficiency
+from crispr_models.diagnostics import sampling_efficiency
 from crispr_models.fitting import SamplerSettings, sample_posterior, timing_summary
 from crispr_models.models import PARAMETERIZATIONS, sgrna_copy_number_model
 from crispr_models.plotting import plot_efficiency, plot_observations
@@ -90,14 +90,12 @@ for scenario, (observations, covariate) in scenarios.items():
             observations, covariate=covariate, parameterization=parameterization
         )
         idata = sample_posterior(model, settings, rng)
-        passed = convergence_report(idata, parameters).passed
         print(f"{scenario}, {parameterization}: {timing_summary(idata)}")
         rows.append(
             {
                 "scenario": scenario,
                 "parameterization": parameterization.replace("_", "-"),
                 **sampling_efficiency(idata, parameters),
-                "converged": passed,
             }
         )
 comparison = pd.DataFrame(rows)

@@ -112,6 +112,9 @@ def test_sampling_efficiency_reports_cost_and_yield(multigene_fit):
         efficiency["min_ess_bulk"] / efficiency["sampling_seconds"]
     )
     assert 1 <= efficiency["max_tree_depth"] <= 10
+    report = convergence_report(multigene_fit, ["alpha", "sigma"])
+    assert efficiency["converged"] == report.passed
+    assert efficiency["min_ess_bulk"] == report.min_ess_bulk
 
 
 def test_posterior_draws_flattens_elements_and_refuses_vectors(multigene_fit):

@@ -209,25 +209,25 @@ def fit_summary(report: ConvergenceReport, table: pd.DataFrame) -> str:
 
 
 def sampling_efficiency(idata: az.InferenceData, var_names: list[str] | None = None) -> dict:
-    """What a fit cost and what it bought: divergences, lowest ESS, ESS per second.
+    """What a fit cost and what it bought: the convergence checks, ESS per second.
 
     ``ess_per_second`` divides the lowest bulk ESS by the sampling seconds
     (compilation excluded), the usual yardstick for comparing
-    parameterisations of one model on one engine.
+    parameterisations of one model on one engine; ``converged`` is the
+    :func:`convergence_report` verdict on the same parameters.
     """
-    names = _parameter_names(idata, var_names)
-    summary = az.summary(idata, var_names=names, kind="diagnostics")
+    report = convergence_report(idata, var_names)
     seconds = float(idata.posterior.attrs["sampling_time"])
     stats = idata.sample_stats
     depth = stats["tree_depth"] if "tree_depth" in stats else stats["depth"]
-    min_ess = float(summary["ess_bulk"].min())
     return {
-        "divergences": int(stats["diverging"].sum()),
-        "max_r_hat": float(summary["r_hat"].max()),
-        "min_ess_bulk": min_ess,
+        "divergences": report.divergences,
+        "max_r_hat": report.max_r_hat,
+        "min_ess_bulk": report.min_ess_bulk,
         "max_tree_depth": int(depth.max()),
         "sampling_seconds": seconds,
-        "ess_per_second": min_ess / seconds if seconds > 0 else np.nan,
+        "ess_per_second": report.min_ess_bulk / seconds if seconds > 0 else np.nan,
+        "converged": report.passed,
     }
 
 
