@@ -13,8 +13,9 @@ import warnings
 # ArviZ 0.x announces its 1.0 refactor on every import; the book pins arviz<1.
 warnings.filterwarnings("ignore", category=FutureWarning, module="arviz")
 
-__version__ = "0.1.0"
 # pip-installed PyTensor finds no BLAS to link its C code to. Only the
 # predictive draws use that code (nutpie samples through numba), so the
 # warning is noise in every chapter.
 warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
+
+__version__ = "0.1.0"

@@ -9,6 +9,8 @@ import pandas as pd
 import plotnine as gg
 from matplotlib.figure import Figure
 
+from crispr_models.diagnostics import HDI_PROB
+
 TRUE_LINE = "dashed"
 
 
@@ -303,7 +305,7 @@ def plot_gene_level_regression(
     (dashed) the true regression line.
     """
     alpha = az.extract(idata, var_names=["alpha"])
-    hdi = az.hdi(idata, var_names=["alpha"], hdi_prob=0.94)["alpha"]
+    hdi = az.hdi(idata, var_names=["alpha"], hdi_prob=HDI_PROB)["alpha"]
     genes = [str(g) for g in alpha["gene"].values]
     x = gene_expression.reindex(genes).to_numpy(dtype=float)
     points = pd.DataFrame(
