@@ -35,7 +35,12 @@ import pymc as pm
 from IPython.display import display
 
 from crispr_models.artifacts import save_fit
-from crispr_models.diagnostics import convergence_report, coverage, fit_summary, recovery_table
+from crispr_models.diagnostics import (
+    convergence_report,
+    coverage_summary,
+    fit_summary,
+    recovery_table,
+)
 from crispr_models.fitting import SamplerSettings, fit, timing_summary
 from crispr_models.models import single_gene_rna_model
 from crispr_models.plotting import (
@@ -134,7 +139,7 @@ report.require()
 model_name = "single_gene_rna"
 table = recovery_table(idata, truth, model_name, parameters)
 save_fit(artifacts_dir, model_name, idata, table)
-print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
+print(coverage_summary(table))
 table.drop(columns="model").round(3)
 
 # %% [markdown]

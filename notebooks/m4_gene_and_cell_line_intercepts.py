@@ -48,7 +48,7 @@ from IPython.display import display
 from crispr_models.artifacts import save_fit
 from crispr_models.diagnostics import (
     convergence_report,
-    coverage,
+    coverage_summary,
     fit_summary,
     posterior_draws,
     recovery_table,
@@ -241,7 +241,7 @@ model_name = "zero_sum_cell_lines"
 identifiable_truth = zero_sum_truth(truth, "gamma", absorbed=("alpha", "mu_alpha"))
 table = recovery_table(idata, identifiable_truth, model_name, parameters)
 save_fit(artifacts_dir, model_name, idata, table)
-print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
+print(coverage_summary(table))
 table.drop(columns="model").round(3)
 
 # %%

@@ -61,6 +61,7 @@ from crispr_models.artifacts import save_fit
 from crispr_models.diagnostics import (
     convergence_report,
     coverage,
+    coverage_summary,
     fit_summary,
     recovery_table,
 )
@@ -243,7 +244,7 @@ report.require()
 model_name = "copy_number"
 table = recovery_table(idata, truth, model_name, parameters)
 save_fit(artifacts_dir, model_name, idata, table)
-print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
+print(coverage_summary(table))
 table.drop(columns="model").round(3)
 
 # %%

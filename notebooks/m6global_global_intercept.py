@@ -53,7 +53,7 @@ from IPython.display import display
 from crispr_models.artifacts import save_fit
 from crispr_models.diagnostics import (
     convergence_report,
-    coverage,
+    coverage_summary,
     fit_summary,
     posterior_draws,
     recovery_table,
@@ -185,7 +185,7 @@ report.require()
 model_name = "global_intercept_zero_sum_genes"
 table = recovery_table(idata, global_intercept_truth(truth), model_name, parameters)
 save_fit(artifacts_dir, model_name, idata, table)
-print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
+print(coverage_summary(table))
 table.drop(columns="model").round(3)
 
 # %%

@@ -49,7 +49,7 @@ from plotnine import element_blank, theme
 from crispr_models.artifacts import save_fit
 from crispr_models.diagnostics import (
     convergence_report,
-    coverage,
+    coverage_summary,
     fit_summary,
     posterior_draws,
     recovery_table,
@@ -152,7 +152,7 @@ truth_7a = {
     "cell_line_effect": identifiable_truth["beta"],
 }
 table_7a = recovery_table(idata_7a, truth_7a, "7a", ["gene_effect", "cell_line_effect"])
-print(f"7a: 94 % HDIs covering the truth: {coverage(table_7a):.0%} of {len(table_7a)}")
+print("7a:", coverage_summary(table_7a))
 plot_recovery(table_7a, title="7a: derived effects (blue) against the truth (red)")
 
 # %% [markdown]
@@ -194,7 +194,7 @@ print(timing_summary(idata_7c))
 display(convergence_report(idata_7c, pathological=True))
 truth_7c = {"alpha": identifiable_truth["gamma"], "beta": identifiable_truth["beta"]}
 table_7c = recovery_table(idata_7c, truth_7c, "7c", ["alpha", "beta"])
-print(f"7c: 94 % HDIs covering the truth: {coverage(table_7c):.0%} of {len(table_7c)}")
+print("7c:", coverage_summary(table_7c))
 print(
     f"7c noise sd: {idata_7c.posterior['sigma'].mean():.3f} "
     f"(simulated noise {true_sigma}, with the sgRNA spread {true_sigma_alpha} on top)"
@@ -245,7 +245,7 @@ report.require()
 model_name = "hierarchical_7c"
 table = recovery_table(idata, identifiable_truth, model_name, parameters)
 save_fit(artifacts_dir, model_name, idata, table)
-print(f"94 % HDIs covering the truth: {coverage(table):.0%} of {len(table)} parameters")
+print(coverage_summary(table))
 table[~table["parameter"].str.startswith("alpha[")].drop(columns="model").round(3)
 
 # %%

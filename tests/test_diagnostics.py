@@ -9,6 +9,7 @@ from crispr_models.diagnostics import (
     ConvergenceError,
     convergence_report,
     coverage,
+    coverage_summary,
     fit_summary,
     least_squares_by_gene,
     posterior_draws,
@@ -135,3 +136,8 @@ def test_pathological_report_says_so(multigene_fit):
     assert "pathological variant" in str(report)
     assert "pathological variant" in report._repr_html_()
     assert "pathological" not in str(convergence_report(multigene_fit))
+
+
+def test_coverage_summary_counts_only_known_truths():
+    table = pd.DataFrame({"hdi_covers_truth": [True, False, np.nan, True]})
+    assert coverage_summary(table) == "94 % HDI covers the truth for 2 of 3 parameters (67%)"

@@ -197,14 +197,21 @@ def least_squares_by_gene(observations: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("gene")
 
 
+def coverage_summary(table: pd.DataFrame) -> str:
+    """How many known true values the 94 % HDIs cover, in words."""
+    known = table["hdi_covers_truth"].dropna()
+    return (
+        f"94 % HDI covers the truth for {int(known.astype(bool).sum())} of {len(known)} "
+        f"parameters ({coverage(table):.0%})"
+    )
+
+
 def fit_summary(report: ConvergenceReport, table: pd.DataFrame) -> str:
     """One line with the figures each chapter reports for its model."""
-    known = table["hdi_covers_truth"].dropna()
     return (
         f"{report.divergences} divergences, max r-hat {report.max_r_hat:.3f}, "
         f"min bulk ESS {report.min_ess_bulk:.0f}, min tail ESS {report.min_ess_tail:.0f}, "
-        f"94 % HDI covers the truth for {int(known.astype(bool).sum())} of {len(known)} "
-        f"parameters ({coverage(table):.0%})"
+        f"{coverage_summary(table)}"
     )
 
 
