@@ -139,22 +139,34 @@ def test_correlated_model_exposes_rho_and_the_sds(copy_number_data):
 
 
 @pytest.mark.parametrize(
-    "builder, kwargs, message",
+    "fixture, builder, kwargs, message",
     [
-        (gene_cell_line_rna_model, {"cell_line_effect": "sum_to_zero"}, "cell_line_effect"),
-        (gene_cell_line_rna_model, {"scale_prior": "cauchy"}, "scale_prior"),
-        (sgrna_copy_number_model, {"covariate": "copies"}, "covariate"),
-        (sgrna_copy_number_model, {"parameterization": "centered"}, "parameterization"),
-        (sgrna_copy_number_model, {"global_intercept": "yes"}, "global_intercept"),
-        (correlated_sgrna_copy_number_model, {"eta": 0}, "eta"),
+        (
+            "cell_line_data",
+            gene_cell_line_rna_model,
+            {"cell_line_effect": "sum_to_zero"},
+            "cell_line_effect",
+        ),
+        ("cell_line_data", gene_cell_line_rna_model, {"scale_prior": "cauchy"}, "scale_prior"),
+        ("copy_number_data", sgrna_copy_number_model, {"covariate": "copies"}, "covariate"),
+        (
+            "copy_number_data",
+            sgrna_copy_number_model,
+            {"parameterization": "centered"},
+            "parameterization",
+        ),
+        (
+            "copy_number_data",
+            sgrna_copy_number_model,
+            {"global_intercept": "yes"},
+            "global_intercept",
+        ),
+        ("copy_number_data", correlated_sgrna_copy_number_model, {"eta": 0}, "eta"),
     ],
 )
-def test_builders_refuse_unknown_options_naming_them(copy_number_data, builder, kwargs, message):
-    data = copy_number_data
-    if builder is gene_cell_line_rna_model:
-        data = simulate_gene_cell_line_rna(np.random.default_rng(1)).observations
+def test_builders_refuse_unknown_options_naming_them(request, fixture, builder, kwargs, message):
     with pytest.raises(ValueError, match=message):
-        builder(data, **kwargs)
+        builder(request.getfixturevalue(fixture), **kwargs)
 
 
 def test_an_sgrna_may_target_one_gene_only(sgrna_data):
