@@ -232,9 +232,8 @@ plot_recovery(
 rho = posterior_draws(idata, ["rho"])["rho"]
 prior_rho = az.extract(idata, group="prior", var_names=["rho"]).to_numpy()
 print(
-    f"rho: posterior mean {rho.mean():+.2f}, 94 % HDI "
-    f"[{np.quantile(rho, 0.03):+.2f}, {np.quantile(rho, 0.97):+.2f}] (equal-tailed); "
-    f"prior sd {prior_rho.std():.2f}, posterior sd {rho.std():.2f}"
+    f"rho: prior mean {prior_rho.mean():+.2f}, sd {prior_rho.std():.2f}; "
+    f"posterior mean {rho.mean():+.2f}, sd {rho.std():.2f} (its 94 % HDI is in the table above)"
 )
 plot_trace(idata, ["rho", "sigma_alpha", "sigma_beta", "mu_delta", "sigma"])
 
