@@ -30,12 +30,11 @@ import time
 
 notebook_start = time.perf_counter()
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from IPython.display import display
 
+from crispr_models.artifacts import save_table
 from crispr_models.diagnostics import sampling_efficiency
 from crispr_models.fitting import SamplerSettings, sample_posterior, timing_summary
 from crispr_models.models import PARAMETERIZATIONS, sgrna_copy_number_model
@@ -100,9 +99,7 @@ for scenario, (observations, covariate) in scenarios.items():
         )
 comparison = pd.DataFrame(rows)
 comparison["scenario"] = pd.Categorical(comparison["scenario"], categories=list(scenarios))
-if artifacts_dir:
-    Path(artifacts_dir).mkdir(parents=True, exist_ok=True)
-    comparison.to_csv(Path(artifacts_dir) / "parameterization_comparison.csv", index=False)
+save_table(artifacts_dir, "parameterization_comparison", comparison)
 display(comparison.round(3))
 
 # %%

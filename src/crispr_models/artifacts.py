@@ -12,9 +12,24 @@ from pathlib import Path
 import arviz as az
 import pandas as pd
 
-from crispr_models.diagnostics import SUMMARY_COLUMNS
+from crispr_models.diagnostics import SUMMARY_COLUMNS, LooComparison
 
 SUMMARY_FILE = "summary.csv"
+
+
+def save_table(artifacts_dir: str | Path | None, name: str, table: pd.DataFrame) -> Path | None:
+    """Write ``table`` as ``<name>.csv`` (no index); nothing without a directory."""
+    if not artifacts_dir:
+        return None
+    if not name.isidentifier():
+        raise ValueError(f"name must be a Python identifier (letters, digits, _), got {name!r}")
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a pandas.DataFrame, got {type(table).__name__}")
+    directory = Path(artifacts_dir)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.csv"
+    table.to_csv(path, index=False)
+    return path
 
 
 def save_fit(
@@ -47,3 +62,31 @@ def save_fit(
         rows = pd.concat([earlier[earlier["model"] != model_name], rows], ignore_index=True)
     rows.to_csv(summary_path, index=False)
     return netcdf_path
+
+
+def save_loo_comparison(
+    artifacts_dir: str | Path | None, chapter: str, comparison: LooComparison
+) -> None:
+    """Write ``loo_comparison.csv`` and ``loo_pareto_k.csv``, each with a
+    ``chapter`` column, for the model-comparison chapter to collect."""
+    if not isinstance(comparison, LooComparison):
+        raise TypeError(f"comparison must be a LooComparison, got {type(comparison).__name__}")
+    save_table(artifacts_dir, "loo_comparison", comparison.table.assign(chapter=chapter))
+    save_table(artifacts_dir, "loo_pareto_k", comparison.pareto_k.assign(chapter=chapter))
+
+
+def collect_tables(generated_dir: str | Path, chapters: tuple[str, ...], name: str) -> pd.DataFrame:
+    """Concatenate ``<generated_dir>/<chapter>/<name>.csv`` over ``chapters``.
+
+    For chapters that gather what others computed (the model comparison);
+    a missing file names the chapter to run first.
+    """
+    frames = []
+    for chapter in chapters:
+        path = Path(generated_dir) / chapter / f"{name}.csv"
+        if not path.exists():
+            raise FileNotFoundError(
+                f"{path} is missing: run chapter {chapter} first (crispr-models run {chapter})"
+            )
+        frames.append(pd.read_csv(path))
+    return pd.concat(frames, ignore_index=True)

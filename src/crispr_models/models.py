@@ -48,14 +48,15 @@ def _codes(observations: pd.DataFrame, column: str) -> tuple[np.ndarray, list[st
     return values.codes, [str(v) for v in values.categories]
 
 
+#: Name of the data container holding the observed logFC in every model.
+OBSERVED_DATA = "logfc_observed"
+
+
 def _likelihood(mu: object, sigma: object, observations: pd.DataFrame) -> None:
-    pm.Normal(
-        "logfc",
-        mu=mu,
-        sigma=sigma,
-        observed=observations["logfc"].to_numpy(dtype=float),
-        dims="obs",
-    )
+    # The observations sit in a data container, so a compiled model can be
+    # given new data without compiling again (simulation-based calibration).
+    observed = pm.Data(OBSERVED_DATA, observations["logfc"].to_numpy(dtype=float), dims="obs")
+    pm.Normal("logfc", mu=mu, sigma=sigma, observed=observed, dims="obs")
 
 
 def single_gene_rna_model(observations: pd.DataFrame) -> pm.Model:

@@ -62,6 +62,12 @@ def _first_line(source: str) -> str:
     return lines[0][:80] if lines else ""
 
 
+def _papermill_values(parameters: dict) -> dict:
+    """Tuples as lists: papermill writes a tuple into the notebook as its
+    string ("('m1',)"), a list as a list."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in parameters.items()}
+
+
 def run_notebook(
     notebook: Notebook,
     parameters: dict[str, Any],
@@ -100,7 +106,7 @@ def run_notebook(
         papermill.execute_notebook(
             source,
             str(executed_path),
-            parameters={**parameters, "artifacts_dir": str(shown_dir)},
+            parameters={**_papermill_values(parameters), "artifacts_dir": str(shown_dir)},
             kernel_name=KERNEL_NAME,
             language="python",
             progress_bar=progress_bar,

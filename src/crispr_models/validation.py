@@ -64,6 +64,17 @@ def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
     return value
 
 
+def check_choices(name: str, values: object, choices: tuple[str, ...]) -> tuple[str, ...]:
+    """Return ``values`` as a tuple if it is a non-empty sequence of ``choices``."""
+    accepted = ", ".join(repr(c) for c in choices)
+    if isinstance(values, str) or not isinstance(values, tuple | list) or not values:
+        raise TypeError(f"{name} must be a non-empty tuple of {accepted}; got {values!r}")
+    unknown = [v for v in values if v not in choices]
+    if unknown:
+        raise ValueError(f"{name} has unknown entries {unknown}; accepted: {accepted}")
+    return tuple(values)
+
+
 def check_rng(rng: object) -> RandomSource:
     """Accept a numpy ``Generator`` or a legacy ``RandomState``, nothing else.
 
