@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
 import pandas as pd
+import pymc as pm
 
 HDI_PROB = 0.94
 #: Vehtari et al. (2021): r-hat below 1.01 and bulk/tail ESS above 100 per chain.
@@ -257,3 +259,86 @@ def posterior_draws(idata: az.InferenceData, names: list[str]) -> pd.DataFrame:
             raise ValueError(f"{name!r} is not a scalar; name one element, e.g. {name}[...]")
         columns[name] = values.to_numpy()
     return pd.DataFrame(columns)
+
+
+#: Pareto k above this: the PSIS estimate for that observation is unreliable
+#: (Vehtari et al. 2024 give 0.7 for draws of the size used here).
+PARETO_K_MAX = 0.7
+
+
+@dataclass(frozen=True)
+class LooComparison:
+    """``table``: ``az.compare``'s ranking with Pareto k counts per model;
+    ``pareto_k``: one row per model and observation (model, observation, pareto_k)."""
+
+    table: pd.DataFrame
+    pareto_k: pd.DataFrame
+
+    def _repr_html_(self) -> str:
+        return self.table.to_html(index=False, float_format=lambda x: f"{x:.2f}")
+
+
+def _psis_loo(model: pm.Model, idata: az.InferenceData) -> az.ELPDData:
+    """PSIS-LOO from a fit, with the pointwise log likelihood made on the side."""
+    with model, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # PyTensor's BLAS notice
+        log_likelihood = pm.compute_log_likelihood(
+            idata, extend_inferencedata=False, progressbar=False
+        )
+    pointwise = az.InferenceData(posterior=idata.posterior, log_likelihood=log_likelihood)
+    with warnings.catch_warnings():
+        # ArviZ warns about high Pareto k; the table reports them instead.
+        warnings.simplefilter("ignore", UserWarning)
+        return az.loo(pointwise, pointwise=True)
+
+
+def loo_comparison(fits: dict[str, tuple[pm.Model, az.InferenceData]]) -> LooComparison:
+    """PSIS-LOO comparison of models fitted to the same observations.
+
+    ``fits`` maps a label to ``(model, idata)``. The pointwise log likelihood
+    is computed here and not stored, so the saved fits stay small. The table
+    has ``az.compare``'s columns (``elpd_loo``, ``p_loo``, ``elpd_diff``,
+    ``se``, ``dse``, ``weight``, ``warning``) plus ``max_pareto_k`` and
+    ``bad_pareto_k``, the number of observations whose k exceeds
+    :data:`PARETO_K_MAX`.
+    """
+    if not isinstance(fits, dict) or len(fits) < 2:
+        raise ValueError("fits must be a dict of at least two {label: (model, idata)} entries")
+    observed = None
+    loos = {}
+    for label, fitted in fits.items():
+        if not (
+            isinstance(fitted, tuple)
+            and len(fitted) == 2
+            and isinstance(fitted[0], pm.Model)
+            and isinstance(fitted[1], az.InferenceData)
+        ):
+            raise TypeError(f"fits[{label!r}] must be (pymc.Model, arviz.InferenceData)")
+        values = fitted[1].observed_data["logfc"].to_numpy()
+        if observed is None:
+            observed = values
+        elif values.shape != observed.shape or not np.array_equal(values, observed):
+            raise ValueError(f"fits[{label!r}] was fitted to other observations than the first")
+        loos[label] = _psis_loo(*fitted)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        table = az.compare(loos, ic="loo")
+    table["max_pareto_k"] = [float(loos[label].pareto_k.max()) for label in table.index]
+    table["bad_pareto_k"] = [
+        int((loos[label].pareto_k > PARETO_K_MAX).sum()) for label in table.index
+    ]
+    pareto_k = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "model": label,
+                    "observation": np.arange(loo.pareto_k.size),
+                    "pareto_k": loo.pareto_k.to_numpy().ravel(),
+                }
+            )
+            for label, loo in loos.items()
+        ],
+        ignore_index=True,
+    )
+    table = table.drop(columns=["scale"]).rename_axis("model").reset_index()
+    return LooComparison(table=table, pareto_k=pareto_k)
