@@ -1,0 +1,55 @@
+"""Fit each chapter's recommended model with nutpie, PyMC's NUTS and numpyro.
+
+    .venv/bin/python benchmarks/sampler_benchmark.py                 # all models, 2 x (1000 + 1000)
+    .venv/bin/python benchmarks/sampler_benchmark.py --models m1 m2 --chains 4
+    .venv/bin/python benchmarks/sampler_benchmark.py --out /tmp/bench.csv
+
+Writes one CSV row per fit (compile, sampling and total seconds, divergences,
+max r-hat, lowest bulk ESS, ESS per second of sampling and of the whole call)
+and prints the table. Same draws, warm-up, chains, target_accept and seed for
+every engine. Run it on an otherwise idle machine: the figures are seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from crispr_models.benchmark import run_benchmark
+from crispr_models.fitting import SAMPLERS
+from crispr_models.recommended import RECOMMENDED
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "sampler_benchmark.csv"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=list(RECOMMENDED), choices=list(RECOMMENDED))
+    parser.add_argument("--samplers", nargs="+", default=list(SAMPLERS), choices=list(SAMPLERS))
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=103)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"CSV path ({DEFAULT_OUT})")
+    args = parser.parse_args(argv)
+    try:
+        table = run_benchmark(
+            args.models,
+            args.samplers,
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            seed=args.seed,
+        )
+    except (TypeError, ValueError) as error:
+        parser.error(str(error))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out, index=False)
+    print(table.round(2).to_string(index=False))
+    print(f"\n{table.attrs['platform']}, {table.attrs['cpus']} cpus; written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
