@@ -4,13 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= full
 
-.PHONY: help install book quick-book test lint format sync clean
+.PHONY: help install book quick-book test benchmark lint format sync clean
 
 help:
 	@echo "make install     create .venv and install the project with its test tools"
 	@echo "make book        run every notebook (PROFILE=$(PROFILE)) and build _build/html"
 	@echo "make quick-book  the same with the quick profile (seconds per notebook)"
 	@echo "make test        the test suite (quick profile notebooks and a book build)"
+	@echo "make benchmark   nutpie, PyMC and numpyro on every recommended model (CSV in benchmarks/results)"
 	@echo "make lint        ruff lint and format check"
 	@echo "make sync        pair notebooks/*.py with .ipynb for Jupyter (jupytext)"
 	@echo "make clean       remove generated notebooks, fit artifacts and _build"
@@ -33,6 +34,9 @@ quick-book:
 
 test: install
 	$(BIN)/python -m pytest
+
+benchmark: install
+	$(BIN)/python benchmarks/sampler_benchmark.py
 
 lint: install
 	$(BIN)/ruff check .

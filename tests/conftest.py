@@ -17,7 +17,9 @@ from crispr_models.simulation import simulate_multigene_rna, simulate_single_gen
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The quick profile, as the notebooks get it.
-QUICK = SamplerSettings(**PROFILES["quick"])
+QUICK = SamplerSettings(
+    **{k: v for k, v in PROFILES["quick"].items() if k in SamplerSettings.__dataclass_fields__}
+)
 #: Model 2's free parameters: what its posterior, and nothing else, holds.
 MULTIGENE_PARAMETERS = {
     "mu_alpha",
@@ -89,11 +91,15 @@ def single_gene_model(single_gene_data):
 def quick_project(tmp_path_factory):
     """Every notebook run once through ``crispr-models run --profile quick``.
 
-    m1 also gets a ``-p`` override, so the test sees it reach the notebook.
+    m1 and m5 also get a ``-p`` override, so the tests see it reach the
+    notebook (m5's is a tuple).
     Returns the project folder and each notebook's finished process.
     """
     root = copy_project(tmp_path_factory.mktemp("project"))
-    overrides = {"m1": ["-p", "num_cell_lines", "25"]}
+    overrides = {
+        "m1": ["-p", "num_cell_lines", "25"],
+        "m5": ["-p", "sgrnas_per_gene", "(1, 2, 3, 4, 6)"],
+    }
     runs = {}
     for notebook in discover_notebooks(root):
         notebook_id = notebook.id

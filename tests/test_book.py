@@ -42,21 +42,31 @@ MIN_FIGURES = {
     "m6global": 7,
     "m6corr": 7,
     "m7": 8,
+    "sbc": 4,
+    "loo": 1,
+    "bench": 1,
+}
+#: Chapter titles of the pages that are not models of the series.
+TITLES = {
+    "sbc": "Simulation-based calibration",
+    "loo": "Model comparison by PSIS-LOO",
+    "bench": "Sampler benchmark",
 }
 
 
 @pytest.mark.parametrize(("notebook_id", "min_figures"), MIN_FIGURES.items())
 def test_each_notebook_page_has_its_figures_and_no_errors(html, notebook_id, min_figures):
     soup, path = _page(html, f"book/generated/{notebook_id}")
-    number = re.match(r"m(\d+)", notebook_id)[1]
-    assert soup.find("h1").get_text().startswith(f"Model {number}")
+    model_number = re.match(r"m(\d+)", notebook_id)
+    title = f"Model {model_number[1]}" if model_number else TITLES[notebook_id]
+    assert soup.find("h1").get_text().startswith(title)
     images = soup.select("div.cell_output img")
     assert len(images) >= min_figures
     for image in images:
         assert (path.parent / image["src"]).resolve().exists(), image["src"]
     assert not soup.select(".output.error, .output.traceback")
     assert "Traceback" not in soup.get_text()
-    if notebook_id != "m6param":  # a measurement chapter, no single recommended fit
+    if model_number and notebook_id != "m6param":  # a chapter with one recommended fit
         assert "Convergence passed" in soup.get_text()
 
 
@@ -73,5 +83,15 @@ def test_intro_and_references_pages(html):
     assert "How to rerun a chapter" in intro_page.get_text()
     references, _ = _page(html, "book/references")
     text = references.get_text()
-    for cited in ("Chronos", "Bayesian Workflow", "PyMC", "ArviZ", "nutpie", "CERES"):
+    cited_works = ("Chronos", "Bayesian Workflow", "PyMC", "ArviZ", "nutpie", "CERES")
+    for cited in (*cited_works, "Simulation-Based Calibration", "Pareto Smoothed"):
         assert cited.lower() in text.lower(), cited
+
+
+def test_validation_part_lists_its_three_chapters(html):
+    intro, _ = _page(html, "book/intro")
+    navigation = intro.select_one("nav.bd-links") or intro
+    text = navigation.get_text()
+    assert "Validation" in text
+    for title in TITLES.values():
+        assert title in text, title

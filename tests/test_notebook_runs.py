@@ -28,8 +28,12 @@ EXPECTED = {
 NOTEBOOKS = [n.id for n in discover_notebooks(REPO_ROOT)]
 
 
+#: Chapters that measure or gather instead of fitting one recommended model.
+VALIDATION = {"m6param", "sbc", "loo", "bench"}
+
+
 def test_every_notebook_is_run_and_every_chapter_is_checked():
-    assert set(NOTEBOOKS) == set(EXPECTED) | {"m6param"}
+    assert set(NOTEBOOKS) == set(EXPECTED) | VALIDATION
 
 
 @pytest.mark.parametrize("notebook_id", NOTEBOOKS)
@@ -97,3 +101,60 @@ def test_m2_notebook_fits_the_original_data(quick_project, multigene_data):
     np.testing.assert_array_equal(
         idata.observed_data["logfc"].values, multigene_data.observations["logfc"].to_numpy()
     )
+
+
+def test_tuple_parameters_reach_the_notebook_as_sequences(quick_project):
+    root, _ = quick_project
+    idata = az.from_netcdf(root / "book" / "generated" / "m5" / "zero_sum_cell_lines.nc")
+    assert idata.posterior.sizes["sgrna"] == 16  # -p sgrnas_per_gene (1, 2, 3, 4, 6)
+
+
+def test_calibration_ranks_every_parameter_of_the_four_models(quick_project):
+    root, _ = quick_project
+    generated = root / "book" / "generated" / "sbc"
+    verdicts = pd.read_csv(generated / "calibration.csv")
+    assert list(verdicts["model"].unique()) == ["m2", "m6", "m6corr", "m7"]
+    assert set(verdicts["verdict"]) <= {"passes", "fails"}
+    assert (verdicts["outside_familywise_band"] <= verdicts["outside_band"]).all()
+    assert (verdicts["outside_band"] <= verdicts["scalars"]).all()
+    assert verdicts["interval_coverage"].between(0, 1).all()
+    ranks = pd.read_csv(generated / "ranks_m6corr.csv")
+    assert ranks["simulation"].nunique() == QUICK["num_simulations"]
+    assert ranks["rank"].between(0, 20).all()  # L = 200 draws // thin 10
+    assert {"rho", "alpha[sgRNA_01]", "beta[sgRNA_50]"} <= set(ranks["parameter"])
+    scalars = verdicts.groupby("model")["scalars"].sum()
+    assert len(ranks) == QUICK["num_simulations"] * scalars["m6corr"]
+    fits = pd.read_csv(generated / "calibration_fits.csv")
+    assert (fits["simulations"] == QUICK["num_simulations"]).all()
+
+
+@pytest.mark.parametrize("chapter", ["m4", "m5", "m6", "m6global", "m7"])
+def test_chapters_save_their_loo_comparison(quick_project, chapter):
+    root, _ = quick_project
+    table = pd.read_csv(root / "book" / "generated" / chapter / "loo_comparison.csv")
+    assert len(table) >= 2
+    assert (table["chapter"] == chapter).all()
+    assert np.isfinite(table["elpd_loo"]).all()
+    assert table["elpd_diff"].iloc[0] == 0 and (table["elpd_diff"] >= 0).all()
+    k = pd.read_csv(root / "book" / "generated" / chapter / "loo_pareto_k.csv")
+    assert set(k["model"]) == set(table["model"])
+
+
+def test_model_7b_has_unreliable_loo(quick_project):
+    root, _ = quick_project
+    table = pd.read_csv(root / "book" / "generated" / "m7" / "loo_comparison.csv")
+    by_model = table.set_index("model")
+    # One intercept per observation: leaving one out leaves its intercept
+    # with the prior only, so many importance weights are heavy-tailed.
+    assert by_model.loc["7b", "bad_pareto_k"] > 100
+    assert by_model.loc["hierarchical 7c", "bad_pareto_k"] == 0
+    assert table["model"].iloc[0] == "hierarchical 7c"
+
+
+def test_benchmark_chapter_fits_the_quick_model_with_every_engine(quick_project):
+    root, _ = quick_project
+    table = pd.read_csv(root / "book" / "generated" / "bench" / "benchmark.csv")
+    assert list(table["model"]) == ["m1"] * 3
+    assert list(table["sampler"]) == ["nutpie", "pymc", "numpyro"]
+    assert (table["draws"] == QUICK["benchmark_draws"]).all()
+    assert (table["min_ess_bulk"] > 0).all()

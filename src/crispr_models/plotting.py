@@ -345,3 +345,74 @@ def plot_gene_level_regression(
         )
         + theme_crispr()
     )
+
+
+def plot_rank_ecdf_difference(
+    differences: pd.DataFrame, band: pd.DataFrame, title: str
+) -> gg.ggplot:
+    """SBC ranks: each parameter's ECDF minus the uniform CDF, in its band.
+
+    ``differences`` from :func:`crispr_models.calibration.rank_ecdf_differences`
+    (one line per scalar, a panel per variable) and ``band`` from
+    :func:`~crispr_models.calibration.rank_ecdf_band`. A calibrated model's
+    lines stay in the grey band; a line above it at low ranks means the
+    posterior sits too high (truths rank low), a hump means it is too wide, a
+    dip too narrow.
+    """
+    return (
+        gg.ggplot(differences, gg.aes(x="fractional_rank"))
+        + gg.geom_ribbon(gg.aes(ymin="lower", ymax="upper"), data=band, fill="#cccccc", alpha=0.7)
+        + gg.geom_hline(yintercept=0, linetype=TRUE_LINE, size=0.3)
+        + gg.geom_step(gg.aes(y="ecdf_difference", group="parameter"), alpha=0.4, size=0.4)
+        + gg.facet_wrap("variable")
+        + gg.labs(
+            x="fractional rank of the true value",
+            y="ECDF - uniform CDF",
+            title=title,
+            caption="grey: simultaneous 95 % band for uniform ranks; a line per scalar",
+        )
+        + theme_crispr()
+    )
+
+
+def plot_pareto_k(pareto_k: pd.DataFrame, threshold: float, title: str) -> gg.ggplot:
+    """Pareto k of every observation, a panel per chapter, a row per model.
+
+    ``pareto_k`` needs columns ``chapter``, ``model``, ``observation`` and
+    ``pareto_k``; points above ``threshold`` (dashed) are observations whose
+    PSIS-LOO estimate is unreliable.
+    """
+    data = pareto_k.assign(unreliable=pareto_k["pareto_k"] > threshold)
+    return (
+        gg.ggplot(data, gg.aes(x="pareto_k", y="model", color="unreliable"))
+        + gg.geom_jitter(height=0.2, width=0, size=0.6, alpha=0.5, random_state=0)
+        + gg.geom_vline(xintercept=threshold, linetype=TRUE_LINE)
+        + gg.facet_wrap("chapter", scales="free_y", ncol=1)
+        + gg.scale_color_manual(values={False: "#4c72b0", True: "#c44e52"})
+        + gg.labs(x="Pareto k", y="", color=f"k > {threshold}", title=title)
+        + theme_crispr()
+    )
+
+
+def plot_benchmark(table: pd.DataFrame, title: str) -> gg.ggplot:
+    """Lowest bulk ESS per second by model and engine, of sampling and of the whole call.
+
+    ``table`` from :func:`crispr_models.benchmark.run_benchmark`. Log scale:
+    the engines differ by orders of magnitude.
+    """
+    measures = {
+        "ess_per_second_sampling": "per second of sampling",
+        "ess_per_second_total": "per second of the whole call",
+    }
+    long = table.melt(
+        id_vars=["model", "sampler"], value_vars=list(measures), var_name="measure"
+    ).assign(measure=lambda d: pd.Categorical(d["measure"].map(measures), list(measures.values())))
+    long["model"] = pd.Categorical(long["model"], table["model"].unique())
+    return (
+        gg.ggplot(long, gg.aes(x="model", y="value", fill="sampler"))
+        + gg.geom_col(position="dodge")
+        + gg.scale_y_log10()
+        + gg.facet_wrap("measure", ncol=1)
+        + gg.labs(x="chapter", y="lowest bulk ESS per second", fill="", title=title)
+        + theme_crispr()
+    )
