@@ -55,12 +55,14 @@ table = run_benchmark(
 )
 save_table(artifacts_dir, "benchmark", table)
 print(f"{table.attrs['platform']}, {table.attrs['cpus']} cpus")
-display(
-    table.drop(columns=["chains", "tune", "draws", "seed"])
-    .style.format(precision=2)
-    .format({"min_ess_bulk": "{:.0f}", "divergences": "{:d}"})
-    .hide(axis="index")
-)
+shown = table.drop(columns=["chains", "tune", "draws", "seed"])
+decimals = {c: "{:.2f}" for c in shown.select_dtypes("float").columns}
+display(shown.style.format({**decimals, "min_ess_bulk": "{:.0f}"}).hide(axis="index"))
+
+# %% [markdown]
+# A `RuntimeWarning: overflow encountered in dot` above, if there is one,
+# is PyMC computing the kinetic energy of a trajectory that blew up: a
+# divergent transition, during warm-up or counted in the table.
 
 # %%
 plot_benchmark(table, title="Lowest bulk ESS per second, by chapter and engine")
@@ -81,35 +83,36 @@ total.round(1)
 # %% [markdown]
 # ## Conclusions
 #
-# Read the tables for this run's figures; in the book's full run on two
-# cores (2 chains x (1000 + 1000) draws):
+# Read the tables for this run's figures; in two full runs of the book on two
+# cores (2 chains x (1000 + 1000) draws) the pattern was the same:
 #
-# - **Once running, nutpie samples fastest on every model**, but by less
-#   than is often quoted: 5 to 15 times PyMC's NUTS in ESS per second of
-#   sampling, and 6 to 60 times numpyro's, on the seven easy models
-#   (chapters 1 to 5, 6.2 and 7).
+# - **Once running, nutpie samples fastest**, but by less than is often
+#   quoted: 3 to 16 times PyMC's NUTS in ESS per second of sampling on the
+#   seven easy models (chapters 1 to 5, 6.2 and 7), and 4 to 70 times
+#   numpyro's.
 # - **On the two hard models the lead shrinks.** On the non-centred model 6
-#   and on model 6 with correlated effects nutpie is about 4.5 times PyMC
-#   and level with numpyro: with 1000 warm-up draws it gets two to three
-#   times fewer effective draws per draw (min bulk ESS 231 against PyMC's
-#   610 on model 6), and its speed per gradient makes up the rest.
-# - **For a whole call, compilation decides.** The easy models sample in
-#   well under a second with nutpie and in one to four with the others, but
-#   every engine spends seconds compiling: nutpie 3 to 9 s (numba, in every
-#   new process), PyMC 1 to 10 s (C code that PyTensor caches on disk, so a
-#   second session compiles faster than the first), numpyro about 1 s plus
-#   JAX's compilation inside its sampling time. Whole calls on the easy
-#   models take 1.4 to 9 s with every engine, and no engine wins them all.
-#   On the hard models nutpie's whole call is the shortest (8 and 16 s,
-#   against PyMC's 66 and 120 s and numpyro's 16 and 34 s).
+#   and on model 6 with correlated effects nutpie is about 4 times PyMC and
+#   level with numpyro: with 1000 warm-up draws it gets two to three times
+#   fewer effective draws per draw (lowest bulk ESS 231 against PyMC's 610
+#   on model 6), and its speed per gradient makes up the rest.
+# - **For a whole call, compilation decides, and the winner depends on a
+#   cache.** The easy models sample in a tenth of a second with nutpie and
+#   in one to four seconds with the others, while compiling takes longer:
+#   nutpie 3 to 9 s (numba, anew in every process); PyMC 1 to 2 s when
+#   PyTensor's on-disk cache of compiled C code is warm, as it is after the
+#   chapters have run, up to 10 s when it is not; numpyro about 1 s plus
+#   JAX's compilation inside its sampling time. So on the easy models PyMC's
+#   whole call is often the shortest; on the hard ones nutpie's is, by a
+#   factor of 2 to 7.
 # - This is why the book compiles each model once for the 200 fits of
 #   simulation-based calibration: there, nutpie's sampling speed is all that
 #   counts.
 # - **The engines agree on the answer**: the same models converge with
 #   each, with similar ESS (the test suite checks that the three agree
-#   within Monte Carlo error on model 1). A divergence or two appears with
-#   PyMC and numpyro on models 2 and 6 at the chapters' `target_accept`:
-#   different engines meet a difficult geometry in different places.
+#   within Monte Carlo error on model 1). A divergence appears with PyMC on
+#   model 2 and with PyMC and numpyro on model 6 at the chapters'
+#   `target_accept`: different engines meet a difficult geometry in
+#   different places.
 
 # %%
 print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")

@@ -255,9 +255,11 @@ plot_predictive_check(idata, group="posterior_predictive")
 #   sgRNAs, so its precision grows with their number, not with the cell lines.
 # - With the default seed every population parameter is covered. Per sgRNA,
 #   the 94 % intervals should miss about 6 of 100 effects; with the default
-#   seed they miss more, in intercept-slope pairs of the same sgRNAs. One data set cannot say
-#   whether that is chance or miscalibration: simulation-based calibration
-#   over many data sets can.
+#   seed they miss more, in intercept-slope pairs of the same sgRNAs. One
+#   data set cannot say whether that is chance or miscalibration;
+#   {doc}`simulation-based calibration <sbc>` over 200 data sets says
+#   chance: there the intervals of the sgRNA intercepts and slopes cover
+#   the truth as often as they should.
 # - With model 6's 15 sgRNAs and sds of 0.2 against noise 0.3, the same model
 #   would return a posterior for $\rho$ close to its prior: the original's
 #   data could not have answered the question it wanted to ask. Designing the

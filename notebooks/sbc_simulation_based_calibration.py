@@ -44,12 +44,14 @@
 # simulations run at a time, one chain each, one per core.
 #
 # **Why not `simuk`.** The ArviZ team's `simuk` runs this loop for PyMC
-# models. Its release for Python 3.11 (0.2.0) refits each simulation with
-# `pm.sample` on a fresh `pm.observe` copy of the model, which compiles the
-# model again every time (5 to 14 s here, against 0.1 to 1.2 s of sampling),
-# and ranks all draws unthinned; both were deal-breakers for 800 fits in the
-# book's time. The ranks and bands here follow the same definitions
-# (the bands are ArviZ's own `ecdf_confidence_band`).
+# models. Its release for Python 3.11 (0.2.0) fits each simulation with
+# `pm.sample` on a fresh `pm.observe` copy of the model, so the model is
+# compiled again for every fit: with nutpie that costs 3 to 6 s per fit
+# against 0.1 to 1.2 s of sampling, and PyMC's own NUTS samples models 6 and
+# 6-corr about ten times slower than nutpie (see the sampler benchmark). It
+# also ranks all draws unthinned. For 800 fits in the book's time both were
+# deal-breakers; the ranks and bands here follow the same definitions (the
+# bands are ArviZ's own `ecdf_confidence_band`).
 
 # %%
 import time
@@ -97,7 +99,7 @@ def calibrate(chapter: str):
     result = calibrate_recommended(chapter, model_rngs[chapter], settings)
     save_table(artifacts_dir, f"ranks_{chapter}", result.ranks)
     table = calibration_table(result)
-    display(table)
+    display(table.round(3))
     print(
         f"{chapter}: compiled in {result.compile_seconds:.1f} s, "
         f"{num_simulations} fits in {result.total_seconds:.1f} s"
@@ -216,10 +218,12 @@ fits.round(1)
 #   sds near 0. There the centred model 2 diverges in about half the fits
 #   and the centred sgRNA level of model 7 in a quarter, while the
 #   non-centred models 6 and 6-corr rarely diverge but mix slowly where the
-#   data are informative: their lowest ESS falls below $L$ in a third
-#   (model 6) to a half (model 6-corr) of the fits. Autocorrelated draws push
-#   ranks towards 0 and $L$, which would look like overconfidence, so
-#   passing despite them is not an artefact of it. The chapters' fits pass
+#   data are informative: their lowest ESS, most often that of the
+#   gene-level sd of the slopes $\sigma_\delta$ (five or ten genes inform
+#   it), falls below $L$ in a third (model 6) to a half (model 6-corr) of
+#   the fits. Autocorrelated draws push ranks towards 0 and $L$, which would
+#   look like overconfidence, so passing despite them is not an artefact of
+#   it. The chapters' fits pass
 #   their checks because of their data; a user fitting these models to
 #   screens unlike them should check every fit, as the chapters do.
 # - With 200 simulations the 95 % band is about ±0.09 wide in ECDF units:
