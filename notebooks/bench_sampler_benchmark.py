@@ -83,26 +83,29 @@ total.round(1)
 # %% [markdown]
 # ## Conclusions
 #
-# Read the tables for this run's figures; in two full runs of the book on two
-# cores (2 chains x (1000 + 1000) draws) the pattern was the same:
+# Read the tables for this run's figures; in three full runs of the book on
+# two cores (2 chains x (1000 + 1000) draws) the pattern was the same:
 #
 # - **Once running, nutpie samples fastest**, but by less than is often
-#   quoted: 3 to 16 times PyMC's NUTS in ESS per second of sampling on the
-#   seven easy models (chapters 1 to 5, 6.2 and 7), and 4 to 70 times
+#   quoted: 3 to 17 times PyMC's NUTS in ESS per second of sampling on the
+#   seven easy models (chapters 1 to 5, 6.2 and 7), and 4 to 85 times
 #   numpyro's.
 # - **On the two hard models the lead shrinks.** On the non-centred model 6
-#   and on model 6 with correlated effects nutpie is about 4 times PyMC and
-#   level with numpyro: with 1000 warm-up draws it gets two to three times
-#   fewer effective draws per draw (lowest bulk ESS 231 against PyMC's 610
-#   on model 6), and its speed per gradient makes up the rest.
+#   and on model 6 with correlated effects nutpie is 4 to 5 times PyMC, and
+#   level with numpyro on model 6-corr: with 1000 warm-up draws it gets two
+#   to three times fewer effective draws per draw (lowest bulk ESS 231
+#   against PyMC's 610 on model 6), and its speed per gradient makes up the
+#   rest. numpyro's sampling time on model 6 varied fourfold between runs
+#   (16 to 62 s for the same draws), a reminder that these are single
+#   measurements on a shared machine.
 # - **For a whole call, compilation decides, and the winner depends on a
 #   cache.** The easy models sample in a tenth of a second with nutpie and
-#   in one to four seconds with the others, while compiling takes longer:
-#   nutpie 3 to 9 s (numba, anew in every process); PyMC 1 to 2 s when
+#   in one to five seconds with the others, while compiling takes longer:
+#   nutpie 3 to 9 s (numba, anew in every process); PyMC 1 to 2.5 s when
 #   PyTensor's on-disk cache of compiled C code is warm, as it is after the
-#   chapters have run, up to 10 s when it is not; numpyro about 1 s plus
+#   chapters have run, up to 10 s when it is not; numpyro 1 to 3 s plus
 #   JAX's compilation inside its sampling time. So on the easy models PyMC's
-#   whole call is often the shortest; on the hard ones nutpie's is, by a
+#   whole call is usually the shortest; on the hard ones nutpie's is, by a
 #   factor of 2 to 7.
 # - This is why the book compiles each model once for the 200 fits of
 #   simulation-based calibration: there, nutpie's sampling speed is all that
