@@ -27,9 +27,10 @@
 #   of the ranks minus the uniform CDF, inside the band that holds the whole
 #   curve of a uniform sample with probability 95 %
 #   {cite:p}`sailynoja2022ecdf`. A curve above the band at low ranks means
-#   the truths rank low: the posterior sits too high. A hump (curve above,
-#   then below) means ranks cluster in the middle: the posterior is too wide;
-#   a trough means it is too narrow.
+#   the truths rank low: the posterior sits too high. A curve below zero
+#   and then above it means the ranks cluster in the middle: the posterior
+#   is too wide; above and then below means they pile up at both ends: it
+#   is too narrow.
 # - **Verdict.** A model with 100 scalars will see about 5 of them leave a
 #   95 % band by chance. A variable *fails* only if one of its scalars leaves
 #   the Bonferroni band at level $1 - 0.05/m$, $m$ the number of scalars

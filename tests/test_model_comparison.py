@@ -29,7 +29,7 @@ def comparison(two_fits):
 def test_model_with_gene_effects_predicts_better(comparison):
     table = comparison.table.set_index("model")
     assert list(comparison.table["model"]) == ["genes", "one line"]
-    # Five genes with slopes from -3 to +1: pooling them costs far more than
+    # Five genes with slopes from -3 to +3.7: pooling them costs far more than
     # the difference's standard error.
     assert table.loc["one line", "elpd_diff"] > 4 * table.loc["one line", "dse"]
     assert table.loc["genes", "elpd_diff"] == 0

@@ -356,8 +356,9 @@ def plot_rank_ecdf_difference(
     (one line per scalar, a panel per variable) and ``band`` from
     :func:`~crispr_models.calibration.rank_ecdf_band`. A calibrated model's
     lines stay in the grey band; a line above it at low ranks means the
-    posterior sits too high (truths rank low), a hump means it is too wide, a
-    dip too narrow.
+    posterior sits too high (truths rank low); below zero and then above it,
+    that it is too wide (ranks in the middle); above and then below, that it
+    is too narrow (ranks at both ends).
     """
     return (
         gg.ggplot(differences, gg.aes(x="fractional_rank"))
