@@ -40,13 +40,14 @@ from crispr_models.artifacts import collect_tables
 from crispr_models.diagnostics import PARETO_K_MAX
 from crispr_models.notebooks import find_project_root
 from crispr_models.plotting import plot_pareto_k
+from crispr_models.runner import GENERATED_DIR
 
 # %% tags=["parameters"]
 comparison_chapters = ("m4", "m5", "m6", "m6global", "m7")  # chapters whose LOO tables to gather
 artifacts_dir = ""  # set by crispr-models run; the chapters' outputs are its siblings
 
 # %%
-generated = Path(artifacts_dir).parent if artifacts_dir else find_project_root() / "book/generated"
+generated = Path(artifacts_dir).parent if artifacts_dir else find_project_root() / GENERATED_DIR
 comparisons = collect_tables(generated, comparison_chapters, "loo_comparison")
 pareto_k = collect_tables(generated, comparison_chapters, "loo_pareto_k")
 columns = ["chapter", "model", "elpd_loo", "p_loo", "elpd_diff", "dse", "max_pareto_k"]

@@ -17,12 +17,19 @@ from crispr_models.diagnostics import SUMMARY_COLUMNS, LooComparison
 SUMMARY_FILE = "summary.csv"
 
 
+def _check_file_stem(parameter: str, name: str) -> None:
+    """File names stay plain: letters, digits and underscores."""
+    if not name.isidentifier():
+        raise ValueError(
+            f"{parameter} must be a Python identifier (letters, digits, _), got {name!r}"
+        )
+
+
 def save_table(artifacts_dir: str | Path | None, name: str, table: pd.DataFrame) -> Path | None:
     """Write ``table`` as ``<name>.csv`` (no index); nothing without a directory."""
     if not artifacts_dir:
         return None
-    if not name.isidentifier():
-        raise ValueError(f"name must be a Python identifier (letters, digits, _), got {name!r}")
+    _check_file_stem("name", name)
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"table must be a pandas.DataFrame, got {type(table).__name__}")
     directory = Path(artifacts_dir)
@@ -43,10 +50,7 @@ def save_fit(
     """
     if not artifacts_dir:
         return None
-    if not model_name.isidentifier():
-        raise ValueError(
-            f"model_name must be a Python identifier (letters, digits, _), got {model_name!r}"
-        )
+    _check_file_stem("model_name", model_name)
     missing = set(SUMMARY_COLUMNS) - set(table.columns)
     if missing:
         raise ValueError(f"table is missing column(s) {sorted(missing)}; use recovery_table()")

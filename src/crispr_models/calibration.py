@@ -25,7 +25,7 @@ import pymc as pm
 import xarray as xr
 from arviz.stats.ecdf_utils import ecdf_confidence_band
 
-from crispr_models.fitting import _draw_seed, _quiet_pymc
+from crispr_models.fitting import _draw_seed, _model_variable_names, _quiet_pymc
 from crispr_models.models import OBSERVED_DATA
 from crispr_models.recommended import recommended_model
 from crispr_models.validation import (
@@ -107,7 +107,7 @@ def _scalars(values: xr.DataArray, name: str) -> dict[str, np.ndarray]:
 
 
 def _check_var_names(model: pm.Model, var_names: list[str]) -> list[str]:
-    known = [v.name for v in model.free_RVs + model.deterministics]
+    known = _model_variable_names(model)
     if isinstance(var_names, str) or not var_names:
         raise ValueError(f"var_names must be a non-empty list of names from {known}")
     unknown = [name for name in var_names if name not in known]
@@ -222,14 +222,18 @@ def simulation_based_calibration(
     )
 
 
+def _uniform_cdf(max_rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ranks 0..L-1 and the uniform CDF there, (k + 1) / (L + 1); the ECDF is
+    1 at L by construction, so L itself is left out."""
+    ranks = np.arange(max_rank)
+    return ranks, (ranks + 1) / (max_rank + 1)
+
+
 @functools.lru_cache(maxsize=64)
 def _ecdf_band(num_simulations: int, max_rank: int, prob: float) -> tuple[np.ndarray, np.ndarray]:
     """ArviZ's band for uniform ranks; cached, as its optimisation takes a second."""
-    ranks = np.arange(max_rank)
-    lower, upper = ecdf_confidence_band(
-        num_simulations, ranks, (ranks + 1) / (max_rank + 1), prob=prob
-    )
-    return lower, upper
+    ranks, uniform = _uniform_cdf(max_rank)
+    return ecdf_confidence_band(num_simulations, ranks, uniform, prob=prob)
 
 
 def rank_ecdf_band(num_simulations: int, max_rank: int, prob: float = 0.95) -> pd.DataFrame:
@@ -244,8 +248,7 @@ def rank_ecdf_band(num_simulations: int, max_rank: int, prob: float = 0.95) -> p
     num_simulations = check_positive_int("num_simulations", num_simulations)
     max_rank = check_positive_int("max_rank", max_rank)
     prob = check_probability("prob", prob)
-    ranks = np.arange(max_rank)  # the ECDF is 1 at L by construction
-    uniform = (ranks + 1) / (max_rank + 1)
+    ranks, uniform = _uniform_cdf(max_rank)
     lower, upper = _ecdf_band(num_simulations, max_rank, prob)
     return pd.DataFrame(
         {
@@ -259,9 +262,7 @@ def rank_ecdf_band(num_simulations: int, max_rank: int, prob: float = 0.95) -> p
 
 def rank_ecdf_differences(result: CalibrationResult) -> pd.DataFrame:
     """ECDF of each parameter's ranks minus the uniform CDF, at ranks 0..L-1."""
-    max_rank = result.max_rank
-    ranks = np.arange(max_rank)
-    uniform = (ranks + 1) / (max_rank + 1)
+    ranks, uniform = _uniform_cdf(result.max_rank)
     frames = []
     for (variable, parameter), group in result.ranks.groupby(["variable", "parameter"], sort=False):
         values = np.sort(group["rank"].to_numpy())
