@@ -114,3 +114,18 @@ def quick_project(tmp_path_factory):
             *overrides.get(notebook_id, []),
         )
     return root, runs
+
+
+@pytest.fixture(scope="session")
+def book_html(quick_project):
+    """The book built (``book --build-only``) from the quick runs; its html folder."""
+    root, runs = quick_project
+    assert all(r.returncode == 0 for r in runs.values())
+    # A real checkout has tool caches with Markdown in them; they must not
+    # reach Sphinx, whose warning about them would fail the build.
+    (root / ".pytest_cache").mkdir(exist_ok=True)
+    (root / ".pytest_cache" / "README.md").write_text("# pytest cache directory\n")
+    result = run_cli("--root", str(root), "book", "--build-only")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "open " in result.stdout
+    return root / "_build" / "html"

@@ -5,13 +5,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jupytext
 import pytest
 
 from conftest import REPO_ROOT
+from crispr_models.notebook_style import notebook_problems
 from crispr_models.notebooks import discover_notebooks
 
 NOTEBOOKS = discover_notebooks(REPO_ROOT)
+#: The book's notebooks and the template new chapters start from.
+NOTEBOOK_PATHS = [n.path for n in NOTEBOOKS] + sorted(
+    (REPO_ROOT / "notebooks" / "templates").glob("*.py")
+)
 
 
 def _ruff() -> str:
@@ -25,13 +29,20 @@ def test_ruff_passes(command):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda n: n.id)
-def test_notebook_has_title_parameters_and_watermark_last(notebook):
-    cells = jupytext.read(notebook.path).cells
-    assert cells[0].cell_type == "markdown"
-    assert cells[0].source.startswith("# "), "the first cell opens with an H1 title"
-    tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1, "exactly one cell tagged 'parameters'"
-    assert cells[-1].cell_type == "code"
-    assert "%watermark" in cells[-1].source, "the watermark is the last cell"
-    assert any("## Conclusions" in c.source for c in cells if c.cell_type == "markdown")
+@pytest.mark.parametrize("path", NOTEBOOK_PATHS, ids=lambda p: p.stem)
+def test_notebook_has_title_parameters_conclusions_and_watermark_last(path):
+    assert notebook_problems(path) == []
+
+
+def test_a_notebook_out_of_shape_is_named_with_each_problem(tmp_path):
+    path = tmp_path / "m0_shapeless.py"
+    path.write_text("# %%\nseed = 1\n\n# %% [markdown]\n# Some prose.\n")
+    problems = notebook_problems(path)
+    assert len(problems) == 4 and all(p.startswith(f"{path}: ") for p in problems)
+    assert "H1 title" in problems[0] and "tagged 'parameters'" in problems[1]
+    assert "Conclusions" in problems[2] and "watermark" in problems[3]
+    # as the pre-commit hook runs it
+    script = REPO_ROOT / "src" / "crispr_models" / "notebook_style.py"
+    command = [sys.executable, str(script), str(path)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 1 and result.stdout.splitlines() == problems

@@ -7,6 +7,8 @@ and one ``summary.csv`` with a row per parameter of every model.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import arviz as az
@@ -15,6 +17,19 @@ import pandas as pd
 from crispr_models.diagnostics import SUMMARY_COLUMNS, LooComparison
 
 SUMMARY_FILE = "summary.csv"
+#: The tables each model-comparison chapter saves for the ``loo`` chapter.
+LOO_TABLES = ("loo_comparison", "loo_pareto_k")
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
+    """``write`` a temporary sibling, then rename it to ``path``: an
+    interrupted write never leaves a truncated file under the real name."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        write(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _check_file_stem(parameter: str, name: str) -> None:
@@ -35,7 +50,7 @@ def save_table(artifacts_dir: str | Path | None, name: str, table: pd.DataFrame)
     directory = Path(artifacts_dir)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.csv"
-    table.to_csv(path, index=False)
+    _write_atomically(path, lambda partial: table.to_csv(partial, index=False))
     return path
 
 
@@ -57,14 +72,14 @@ def save_fit(
     directory = Path(artifacts_dir)
     directory.mkdir(parents=True, exist_ok=True)
     netcdf_path = directory / f"{model_name}.nc"
-    idata.to_netcdf(str(netcdf_path))
+    _write_atomically(netcdf_path, lambda partial: idata.to_netcdf(str(partial)))
 
     summary_path = directory / SUMMARY_FILE
     rows = table[SUMMARY_COLUMNS]
     if summary_path.exists():
         earlier = pd.read_csv(summary_path)
         rows = pd.concat([earlier[earlier["model"] != model_name], rows], ignore_index=True)
-    rows.to_csv(summary_path, index=False)
+    _write_atomically(summary_path, lambda partial: rows.to_csv(partial, index=False))
     return netcdf_path
 
 
@@ -75,8 +90,9 @@ def save_loo_comparison(
     ``chapter`` column, for the model-comparison chapter to collect."""
     if not isinstance(comparison, LooComparison):
         raise TypeError(f"comparison must be a LooComparison, got {type(comparison).__name__}")
-    save_table(artifacts_dir, "loo_comparison", comparison.table.assign(chapter=chapter))
-    save_table(artifacts_dir, "loo_pareto_k", comparison.pareto_k.assign(chapter=chapter))
+    comparison_table, pareto_k_table = LOO_TABLES
+    save_table(artifacts_dir, comparison_table, comparison.table.assign(chapter=chapter))
+    save_table(artifacts_dir, pareto_k_table, comparison.pareto_k.assign(chapter=chapter))
 
 
 def collect_tables(generated_dir: str | Path, chapters: tuple[str, ...], name: str) -> pd.DataFrame:

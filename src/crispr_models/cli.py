@@ -2,11 +2,13 @@
 
     crispr-models list
     crispr-models run m2 --profile quick -p num_genes 8 --out book/generated
-    crispr-models book --profile full
+    crispr-models book --profile full          # re-executes only what changed
+    crispr-models book --force                 # re-executes every notebook
 
 Bad input (an unknown notebook or parameter, a value the notebook cannot
 accept) is refused with exit status 2 before any kernel starts; a failing
-notebook or book build exits with status 1, naming the notebook and cell.
+notebook or book build exits with status 1, naming the notebook and cell;
+Ctrl-C exits with status 130 and leaves the previous outputs in place.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import time
 from pathlib import Path
 
 from crispr_models.notebooks import (
+    CELL_TIMEOUT_SECONDS,
+    DEFAULT_CELL_TIMEOUT_SECONDS,
     PROFILES,
     RUNNER_PARAMETERS,
     NotebookNotFound,
@@ -32,11 +36,40 @@ from crispr_models.runner import (
     NotebookFailed,
     build_book,
     cells_with_errors,
+    changed_inputs,
+    executed_notebook_path,
+    failed_run_dir,
+    published_run_dir,
     run_notebook,
 )
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
+
+
+def _cell_timeout(text: str) -> int:
+    try:
+        seconds = int(text)
+    except ValueError:
+        seconds = 0
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return seconds
+
+
+def _add_cell_timeout(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--cell-timeout",
+        type=_cell_timeout,
+        default=None,
+        metavar="SECONDS",
+        help=(
+            f"fail a cell that runs longer (default: {DEFAULT_CELL_TIMEOUT_SECONDS} s; "
+            + ", ".join(f"{n}: {s} s" for n, s in CELL_TIMEOUT_SECONDS.items())
+            + ")"
+        ),
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,15 +103,26 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, default=None, help=f"output folder (default: {GENERATED_DIR})"
     )
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_cell_timeout(run)
 
-    book = commands.add_parser("book", help="execute every notebook, then build the book")
+    book = commands.add_parser(
+        "book",
+        help="execute the notebooks whose inputs changed, then build the book",
+        description=(
+            "Execute each notebook whose source, helper code, parameters, installed "
+            "packages or inputs from other chapters changed since its last successful "
+            "run (recorded in book/generated/<id>/run.json), then build the book."
+        ),
+    )
     book.add_argument("--profile", choices=sorted(PROFILES), default="full")
     book.add_argument(
         "--build-only",
         action="store_true",
         help="build from the notebooks already in book/generated",
     )
+    book.add_argument("--force", action="store_true", help="re-execute every notebook")
     book.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    _add_cell_timeout(book)
     return parser
 
 
@@ -101,7 +145,12 @@ def _run(root: Path, args: argparse.Namespace) -> int:
     parameters = notebook.resolve(args.profile, overrides)
     out_dir = args.out or root / GENERATED_DIR
     result = run_notebook(
-        notebook, parameters, out_dir, progress_bar=not args.no_progress, cwd=root
+        notebook,
+        parameters,
+        out_dir,
+        progress_bar=not args.no_progress,
+        cwd=root,
+        cell_timeout_seconds=args.cell_timeout,
     )
     print(f"{notebook.id}: executed in {result.seconds:.1f} s -> {result.executed_path}")
     print(f"{notebook.id}: fit artifacts in {result.artifacts_dir}")
@@ -109,37 +158,66 @@ def _run(root: Path, args: argparse.Namespace) -> int:
 
 
 def _unpublishable(root: Path, notebook_ids: list[str]) -> list[str]:
-    """Why each executed notebook may not go into the book (missing, errors)."""
+    """Why each notebook's outputs may not go into the book (none, failed)."""
+    out_dir = root / GENERATED_DIR
     problems = []
     for notebook_id in notebook_ids:
-        executed = root / GENERATED_DIR / f"{notebook_id}.ipynb"
-        if not executed.exists():
+        failed = failed_run_dir(out_dir, notebook_id)
+        if failed.exists():
+            problems.append(
+                f"{notebook_id} failed in its last run (kept at {failed}); rerun it "
+                f"(crispr-models run {notebook_id})"
+            )
+        elif published_run_dir(out_dir, notebook_id) is None:
             problems.append(f"{notebook_id} has not been run (crispr-models run {notebook_id})")
-        elif failed := cells_with_errors(executed):
-            cells = ", ".join(f"In [{n}]" for n in failed)
+        elif errors := cells_with_errors(executed_notebook_path(out_dir, notebook_id)):
+            cells = ", ".join(f"In [{n}]" for n in errors)
             problems.append(f"{notebook_id} holds an error in cell {cells}; rerun it")
     return problems
 
 
-def _book(root: Path, args: argparse.Namespace) -> int:
-    start = time.perf_counter()
+def _why_run(changed: list[str] | None) -> str:
+    if changed is None:
+        return "no successful run yet"
+    return "changed: " + ", ".join(changed)
+
+
+def _execute_changed(root: Path, args: argparse.Namespace) -> list[str]:
+    """Run each notebook whose inputs changed (all with ``--force``), in book
+    order, so a chapter that reads others' outputs sees them fresh. Returns
+    the ids of the notebooks that failed."""
+    out_dir = root / GENERATED_DIR
     failures = []
     notebooks = discover_notebooks(root)
-    if not args.build_only:
-        resolved = [(n, n.resolve(args.profile, {})) for n in notebooks]
-        for notebook, parameters in resolved:
-            try:
-                result = run_notebook(
-                    notebook,
-                    parameters,
-                    root / GENERATED_DIR,
-                    progress_bar=not args.no_progress,
-                    cwd=root,
-                )
-                print(f"{notebook.id}: executed in {result.seconds:.1f} s")
-            except NotebookFailed as error:
-                print(f"error: {error}", file=sys.stderr)
-                failures.append(notebook.id)
+    # Check every notebook's parameters before the first kernel starts.
+    resolved = [(n, n.resolve(args.profile, {})) for n in notebooks]
+    for notebook, parameters in resolved:
+        changed = None if args.force else changed_inputs(notebook, parameters, out_dir)
+        if changed == []:
+            print(f"{notebook.id}: up to date, not re-executed")
+            continue
+        reason = "--force" if args.force else _why_run(changed)
+        print(f"{notebook.id}: executing ({reason})", flush=True)
+        try:
+            result = run_notebook(
+                notebook,
+                parameters,
+                out_dir,
+                progress_bar=not args.no_progress,
+                cwd=root,
+                cell_timeout_seconds=args.cell_timeout,
+            )
+            print(f"{notebook.id}: executed in {result.seconds:.1f} s", flush=True)
+        except NotebookFailed as error:
+            print(f"error: {error}", file=sys.stderr)
+            failures.append(notebook.id)
+    return failures
+
+
+def _book(root: Path, args: argparse.Namespace) -> int:
+    start = time.perf_counter()
+    notebooks = discover_notebooks(root)
+    failures = [] if args.build_only else _execute_changed(root, args)
     if failures:
         print(
             f"error: not building the book: notebook(s) {', '.join(failures)} failed",
@@ -172,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     except (NotebookFailed, BookBuildFailed, MissingDependency) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted: the previous outputs are left in place", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from typing import Any
 import jupytext
 import yaml
 
+from crispr_models.artifacts import LOO_TABLES
 from crispr_models.fitting import SETTING_RULES
 from crispr_models.models import PARAMETERIZATIONS
 from crispr_models.recommended import RECOMMENDED
@@ -63,6 +64,21 @@ PROFILES: dict[str, dict[str, Any]] = {
 
 #: Chapters that fit several models to the same data and save a LOO comparison.
 LOO_CHAPTERS = ("m4", "m5", "m6", "m6global", "m7")
+
+#: Longest a single cell may run before the run fails (``--cell-timeout``
+#: overrides). The longest cells of the full profile take about 1 minute in
+#: the series and 7 minutes in the validation chapters on a 2-core machine;
+#: the limits leave room for a slower machine and still stop a stuck kernel.
+DEFAULT_CELL_TIMEOUT_SECONDS = 900
+CELL_TIMEOUT_SECONDS = {"sbc": 3600, "bench": 3600}
+
+
+def chapter_inputs(notebook_id: str) -> tuple[str, ...]:
+    """Files, relative to the output folder, that a chapter reads from other
+    chapters' outputs: inputs of its run, like its source and parameters."""
+    if notebook_id == "loo":
+        return tuple(f"{chapter}/{table}.csv" for chapter in LOO_CHAPTERS for table in LOO_TABLES)
+    return ()
 
 
 class ParameterError(ValueError):
@@ -194,6 +210,10 @@ class Notebook:
                     if line.startswith("# "):
                         return line[2:].strip()
         return self.id
+
+    @property
+    def cell_timeout_seconds(self) -> int:
+        return CELL_TIMEOUT_SECONDS.get(self.id, DEFAULT_CELL_TIMEOUT_SECONDS)
 
     @property
     def parameters(self) -> dict[str, Parameter]:

@@ -1,30 +1,49 @@
 """Execute notebooks (jupytext -> papermill) and build the book.
 
-A failed notebook is kept where it ran, with the error in its failing cell,
-and reported as ``<id>: cell <n> failed ...`` so the reader knows where to
-look.
+Each run executes into a fresh hidden folder beside the outputs
+(``<out>/.<id>-<stamp>/``) and is published only when it succeeded, by
+pointing two symbolic links at it: ``<out>/<id>.ipynb`` (the executed
+notebook) and ``<out>/<id>/`` (its fit artifacts). Replacing a link is
+atomic, so an interrupted run (Ctrl-C, a killed kernel or runner) leaves the
+previous good outputs in place and nothing half-written where the book looks.
+
+A failed notebook is kept in ``<out>/<id>.failed/`` with the error in its
+failing cell, and reported as ``<id>: cell In [n] failed ...``; until a later
+run succeeds, the book refuses to publish that chapter.
+
+Beside each published run, ``run.json`` records a hash of everything the run
+depended on (the notebook's source, the helper package's code, the
+parameters, the installed packages, and files it reads from other chapters),
+so ``crispr-models book`` re-executes only what changed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import jupytext
 import nbformat
 import papermill
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from crispr_models.notebooks import Notebook
+from crispr_models.notebooks import Notebook, chapter_inputs
 
 GENERATED_DIR = Path("book") / "generated"
 KERNEL_NAME = "python3"
+MANIFEST_FILE = "run.json"
 
 
 class NotebookFailed(RuntimeError):
@@ -57,6 +76,141 @@ class RunResult:
     seconds: float
 
 
+# --- what a run depends on ---------------------------------------------------
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@cache
+def _helper_code_hash() -> str:
+    """The helper package's Python files, names and contents."""
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+@cache
+def _dependencies_hash() -> str:
+    """Python's version and every installed distribution's name and version:
+    the environment the kernel runs in, as locked as it gets."""
+    installed = sorted(
+        f"{dist.metadata['Name'].lower()}=={dist.version}"
+        for dist in importlib.metadata.distributions()
+    )
+    return _sha256("\n".join([sys.version, *installed]).encode())
+
+
+def run_inputs(notebook: Notebook, parameters: dict[str, Any], out_dir: Path) -> dict[str, str]:
+    """A hash per input of a run; a run is up to date when none changed."""
+    inputs = {
+        "notebook source": _sha256(notebook.path.read_bytes()),
+        "helper code": _helper_code_hash(),
+        "parameters": _sha256(json.dumps(_papermill_values(parameters), sort_keys=True).encode()),
+        "installed packages": _dependencies_hash(),
+    }
+    for relative in chapter_inputs(notebook.id):
+        path = Path(out_dir) / relative
+        inputs[relative] = _sha256(path.read_bytes()) if path.exists() else "missing"
+    return inputs
+
+
+# --- where a run's outputs live ----------------------------------------------
+
+
+def executed_notebook_path(out_dir: Path, notebook_id: str) -> Path:
+    return Path(out_dir) / f"{notebook_id}.ipynb"
+
+
+def failed_run_dir(out_dir: Path, notebook_id: str) -> Path:
+    return Path(out_dir) / f"{notebook_id}.failed"
+
+
+def published_run_dir(out_dir: Path, notebook_id: str) -> Path | None:
+    """The folder of the notebook's published run, if both links agree on one."""
+    artifacts_link = Path(out_dir) / notebook_id
+    notebook_link = executed_notebook_path(out_dir, notebook_id)
+    if not (artifacts_link.is_symlink() and notebook_link.is_symlink()):
+        return None
+    run_dir = artifacts_link.resolve()
+    if notebook_link.resolve() != run_dir / notebook_link.name:
+        return None  # interrupted between the two links: not a whole run
+    return run_dir if (run_dir / MANIFEST_FILE).exists() else None
+
+
+def published_manifest(out_dir: Path, notebook_id: str) -> dict[str, Any] | None:
+    run_dir = published_run_dir(out_dir, notebook_id)
+    return json.loads((run_dir / MANIFEST_FILE).read_text()) if run_dir else None
+
+
+def changed_inputs(
+    notebook: Notebook, parameters: dict[str, Any], out_dir: Path
+) -> list[str] | None:
+    """Which inputs changed since the published run: ``[]`` when it is up to
+    date, ``None`` when there is no published run (or its last run failed)."""
+    manifest = published_manifest(out_dir, notebook.id)
+    if manifest is None or failed_run_dir(out_dir, notebook.id).exists():
+        return None
+    current = run_inputs(notebook, parameters, out_dir)
+    recorded = manifest.get("inputs", {})
+    names = current.keys() | recorded.keys()
+    return sorted(name for name in names if current.get(name) != recorded.get(name))
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale_runs(out_dir: Path, notebook_id: str) -> None:
+    """Folders of earlier runs that are neither published nor still running
+    (left by a killed runner): nothing points at them any more."""
+    published = published_run_dir(out_dir, notebook_id)
+    for folder in Path(out_dir).glob(f".{notebook_id}-*"):
+        stamp_pid = folder.name.rsplit("-", 1)[-1]
+        running = stamp_pid.isdigit() and _pid_alive(int(stamp_pid))
+        if folder != published and not running and folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _point(link: Path, target: str) -> None:
+    """Make ``link`` a symbolic link to ``target`` in one atomic rename."""
+    if link.exists() and not link.is_symlink() and link.is_dir():
+        # a real folder from before runs were published by links
+        shutil.rmtree(link)
+    temporary = link.with_name(f".{link.name}.link-{os.getpid()}")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(target)
+    os.replace(temporary, link)
+
+
+def _publish(out_dir: Path, notebook_id: str, run_dir: Path) -> None:
+    previous = published_run_dir(out_dir, notebook_id)
+    _point(Path(out_dir) / notebook_id, run_dir.name)
+    _point(executed_notebook_path(out_dir, notebook_id), f"{run_dir.name}/{notebook_id}.ipynb")
+    shutil.rmtree(failed_run_dir(out_dir, notebook_id), ignore_errors=True)
+    if previous is not None and previous != run_dir:
+        shutil.rmtree(previous, ignore_errors=True)
+
+
+def _keep_failed(out_dir: Path, notebook_id: str, run_dir: Path) -> Path:
+    failed = failed_run_dir(out_dir, notebook_id)
+    shutil.rmtree(failed, ignore_errors=True)
+    run_dir.rename(failed)
+    return failed / f"{notebook_id}.ipynb"
+
+
+# --- running -----------------------------------------------------------------
+
+
 def _first_line(source: str) -> str:
     lines = [line for line in source.splitlines() if line.strip()]
     return lines[0][:80] if lines else ""
@@ -68,6 +222,67 @@ def _papermill_values(parameters: dict) -> dict:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in parameters.items()}
 
 
+def _last_started_cell(executed_path: Path) -> tuple[str, str]:
+    """Execution count and first line of the last cell that started."""
+    if executed_path.exists():
+        started = [
+            cell
+            for cell in nbformat.read(executed_path, as_version=4).cells
+            if cell.cell_type == "code" and cell.get("execution_count") is not None
+        ]
+        if started:
+            return f"In [{started[-1].execution_count}]", _first_line(started[-1].source)
+    return "unknown", ""
+
+
+def _failure_message(
+    notebook: Notebook, error: Exception, staged: Path, kept: Path, timeout: int
+) -> str:
+    if isinstance(error, PapermillExecutionError):
+        cell, first_line = f"In [{error.exec_count}]", _first_line(error.source)
+        what = f"failed with {error.ename}: {error.evalue}"
+    else:
+        cell, first_line = _last_started_cell(staged)
+        if isinstance(error, CellTimeoutError):
+            what = (
+                f"did not finish within the {timeout} s cell timeout "
+                "(a stuck kernel, or a longer run: raise it with --cell-timeout SECONDS)"
+            )
+        else:
+            what = "lost its kernel (killed, or out of memory)"
+    return (
+        f"{notebook.id}: cell {cell} {what}\n"
+        f"  cell starts: {first_line}\n"
+        f"  the failed notebook is kept at {kept}"
+    )
+
+
+def _source_notebook(notebook: Notebook) -> nbformat.NotebookNode:
+    source = jupytext.read(notebook.path)
+    source.metadata["kernelspec"] = {
+        "name": KERNEL_NAME,
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return source
+
+
+def _shown_path(path: Path, cwd: Path) -> str:
+    """Relative where possible: the injected parameters cell is shown in the book."""
+    return str(os.path.relpath(path, cwd) if path.is_relative_to(cwd) else path)
+
+
+def _show_published_path(executed: Path, staged_dir: str, published_dir: str) -> None:
+    """The injected parameters cell names the folder the artifacts are
+    published under (a link to the run's folder), not the run's own name."""
+    notebook = nbformat.read(executed, as_version=4)
+    for cell in notebook.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.source = cell.source.replace(repr(staged_dir), repr(published_dir))
+            cell.source = cell.source.replace(json.dumps(staged_dir), json.dumps(published_dir))
+    nbformat.write(notebook, executed)
+
+
 def run_notebook(
     notebook: Notebook,
     parameters: dict[str, Any],
@@ -75,53 +290,69 @@ def run_notebook(
     *,
     progress_bar: bool = True,
     cwd: Path | None = None,
+    cell_timeout_seconds: int | None = None,
 ) -> RunResult:
-    """Execute ``notebook`` with ``parameters`` into ``out_dir``.
+    """Execute ``notebook`` with ``parameters`` and publish it under ``out_dir``.
 
-    Writes ``out_dir/<id>.ipynb`` and the notebook's fit artifacts under
-    ``out_dir/<id>/`` (cleared first, so no stale file survives a re-run).
-    ``parameters`` must already be checked (:meth:`Notebook.resolve`).
+    On success ``out_dir/<id>.ipynb`` and ``out_dir/<id>/`` (fit artifacts,
+    ``run.json``) show the new run; on failure, interruption or timeout they
+    still show the previous one. ``parameters`` must already be checked
+    (:meth:`Notebook.resolve`).
     """
     check_graphviz()
     out_dir = Path(out_dir).resolve()
-    artifacts_dir = out_dir / notebook.id
-    if artifacts_dir.exists():
-        shutil.rmtree(artifacts_dir)
-    artifacts_dir.mkdir(parents=True)
-    executed_path = out_dir / f"{notebook.id}.ipynb"
-
-    source = jupytext.read(notebook.path)
-    source.metadata["kernelspec"] = {
-        "name": KERNEL_NAME,
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    timeout = cell_timeout_seconds or notebook.cell_timeout_seconds
+    if not isinstance(timeout, int) or timeout <= 0:
+        raise ValueError(f"cell_timeout_seconds must be a positive integer, got {timeout!r}")
+    _remove_stale_runs(out_dir, notebook.id)
+    inputs = run_inputs(notebook, parameters, out_dir)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    run_dir = out_dir / f".{notebook.id}-{stamp}-{os.getpid()}"
+    run_dir.mkdir()
+    staged = run_dir / f"{notebook.id}.ipynb"
     cwd = Path(cwd or notebook.path.parent).resolve()
-    # Relative where possible: the injected cell is shown in the book.
-    shown_dir = (
-        os.path.relpath(artifacts_dir, cwd) if artifacts_dir.is_relative_to(cwd) else artifacts_dir
-    )
+    staged_dir = _shown_path(run_dir, cwd)
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
-            source,
-            str(executed_path),
-            parameters={**_papermill_values(parameters), "artifacts_dir": str(shown_dir)},
+            _source_notebook(notebook),
+            str(staged),
+            parameters={**_papermill_values(parameters), "artifacts_dir": staged_dir},
             kernel_name=KERNEL_NAME,
             language="python",
             progress_bar=progress_bar,
             cwd=str(cwd),
+            execution_timeout=timeout,
             # ipykernel 7 warns on every start that loopback TCP is unencrypted.
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
-    except PapermillExecutionError as error:
-        cell = f"In [{error.exec_count}]"
-        raise NotebookFailed(
-            f"{notebook.id}: cell {cell} failed with {error.ename}: {error.evalue}\n"
-            f"  cell starts: {_first_line(error.source)}\n"
-            f"  the failed notebook is kept at {executed_path}"
-        ) from error
-    return RunResult(notebook.id, executed_path, artifacts_dir, time.perf_counter() - start)
+    except (PapermillExecutionError, CellTimeoutError, DeadKernelError) as error:
+        failed_notebook = failed_run_dir(out_dir, notebook.id) / staged.name
+        message = _failure_message(notebook, error, staged, failed_notebook, timeout)
+        _keep_failed(out_dir, notebook.id, run_dir)
+        raise NotebookFailed(message) from error
+    except BaseException:
+        # Ctrl-C or a runner error: discard the partial run, keep the published one.
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+    seconds = time.perf_counter() - start
+    _show_published_path(staged, staged_dir, _shown_path(out_dir / notebook.id, cwd))
+    manifest = {
+        "notebook": notebook.id,
+        "inputs": inputs,
+        "parameters": _papermill_values(parameters),
+        "seconds": round(seconds, 1),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    (run_dir / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    _publish(out_dir, notebook.id, run_dir)
+    return RunResult(
+        notebook.id,
+        executed_notebook_path(out_dir, notebook.id),
+        out_dir / notebook.id,
+        seconds,
+    )
 
 
 def cells_with_errors(executed_path: Path) -> list[int]:

@@ -1,0 +1,47 @@
+"""The shape every notebook of the book has, checked without starting a kernel.
+
+An H1 title in the first cell, exactly one cell tagged ``parameters``, a
+``## Conclusions`` section, and the watermark as the last cell. Tests and the
+pre-commit hook both call :func:`notebook_problems`; the hook runs this file
+as a script (``python src/crispr_models/notebook_style.py FILE...``) in an
+environment holding only jupytext, so it imports nothing else of the package.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import jupytext
+
+
+def notebook_problems(path: str | Path) -> list[str]:
+    """What the notebook at ``path`` lacks; empty when it has the book's shape."""
+    cells = jupytext.read(path).cells
+    if not cells:
+        return [f"{path}: the notebook is empty"]
+    problems = []
+    if cells[0].cell_type != "markdown" or not cells[0].source.startswith("# "):
+        problems.append("the first cell must be Markdown opening with an H1 title ('# Title')")
+    tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+    if len(tagged) != 1:
+        problems.append(
+            f"exactly one cell must be tagged 'parameters' "
+            f'(# %% tags=["parameters"]), found {len(tagged)}'
+        )
+    if not any(c.cell_type == "markdown" and "## Conclusions" in c.source for c in cells):
+        problems.append("a Markdown cell must hold a '## Conclusions' section")
+    if cells[-1].cell_type != "code" or "%watermark" not in cells[-1].source:
+        problems.append("the last cell must be the watermark ('%load_ext watermark', '%watermark')")
+    return [f"{path}: {problem}" for problem in problems]
+
+
+def main(paths: list[str]) -> int:
+    problems = [problem for path in paths for problem in notebook_problems(path)]
+    for problem in problems:
+        print(problem)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
