@@ -37,6 +37,7 @@ PROJECT_FILES = (
     "book/intro.md",
     "book/references.md",
     "book/references.bib",
+    "book/_ext/single_scripts.py",
 )
 
 
