@@ -2,6 +2,7 @@
 changed, and a failing, stuck or interrupted notebook says where and why."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,7 @@ artifacts_dir = ""  # set by the runner
 
 # %%
 import os
+import shutil
 import signal
 import time
 from pathlib import Path
@@ -308,3 +310,24 @@ def test_a_second_book_run_re_executes_nothing_until_forced(good_project):
     changed = run_cli("--root", str(good_project), "book", "--no-progress")
     assert "m0: executing (changed: notebook source)" in changed.stdout
     assert _published(good_project)[1]["result.txt"] == b"4"
+
+
+def test_a_runner_killed_between_the_two_links_is_not_published_and_is_repaired(good_project):
+    out = good_project / GENERATED_DIR
+    old_dir, _ = _published(good_project)
+    result = run_cli("--root", str(good_project), "run", "m0", "-p", "value", "2", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    new_dir, _ = _published(good_project)
+    # as if killed after switching the folder link, before the notebook link
+    shutil.copytree(new_dir, old_dir)
+    (out / "m0.ipynb").unlink()
+    (out / "m0.ipynb").symlink_to(f"{old_dir.name}/m0.ipynb")
+    assert published_run_dir(out, "m0") is None
+    built = run_cli("--root", str(good_project), "book", "--build-only")
+    assert built.returncode == 1 and "m0 has not been run" in built.stderr
+    assert changed_inputs(find_notebook(good_project, "m0"), {}, out) is None
+    result = run_cli("--root", str(good_project), "run", "m0", "-p", "value", "3", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    run_dir, files = _published(good_project)
+    assert files["result.txt"] == b"3"
+    assert _run_folders(good_project) == [run_dir]

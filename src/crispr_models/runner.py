@@ -98,7 +98,7 @@ def _dependencies_hash() -> str:
     """Python's version and every installed distribution's name and version:
     the environment the kernel runs in, as locked as it gets."""
     installed = sorted(
-        f"{dist.metadata['Name'].lower()}=={dist.version}"
+        f"{(dist.metadata['Name'] or '').lower()}=={dist.version}"
         for dist in importlib.metadata.distributions()
     )
     return _sha256("\n".join([sys.version, *installed]).encode())
@@ -170,14 +170,27 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _linked_run_dirs(out_dir: Path, notebook_id: str) -> set[Path]:
+    """The run folders the two links point at (two only if a runner was
+    killed between switching them)."""
+    artifacts_link = Path(out_dir) / notebook_id
+    notebook_link = executed_notebook_path(out_dir, notebook_id)
+    linked = set()
+    if artifacts_link.is_symlink():
+        linked.add(artifacts_link.resolve())
+    if notebook_link.is_symlink():
+        linked.add(notebook_link.resolve().parent)
+    return linked
+
+
 def _remove_stale_runs(out_dir: Path, notebook_id: str) -> None:
-    """Folders of earlier runs that are neither published nor still running
-    (left by a killed runner): nothing points at them any more."""
-    published = published_run_dir(out_dir, notebook_id)
+    """Folders of earlier runs that no link points at and no live runner
+    owns (left by a killed runner)."""
+    linked = _linked_run_dirs(out_dir, notebook_id)
     for folder in Path(out_dir).glob(f".{notebook_id}-*"):
         stamp_pid = folder.name.rsplit("-", 1)[-1]
         running = stamp_pid.isdigit() and _pid_alive(int(stamp_pid))
-        if folder != published and not running and folder.is_dir():
+        if folder not in linked and not running and folder.is_dir():
             shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -193,12 +206,12 @@ def _point(link: Path, target: str) -> None:
 
 
 def _publish(out_dir: Path, notebook_id: str, run_dir: Path) -> None:
-    previous = published_run_dir(out_dir, notebook_id)
+    previous = _linked_run_dirs(out_dir, notebook_id) - {run_dir}
     _point(Path(out_dir) / notebook_id, run_dir.name)
     _point(executed_notebook_path(out_dir, notebook_id), f"{run_dir.name}/{notebook_id}.ipynb")
     shutil.rmtree(failed_run_dir(out_dir, notebook_id), ignore_errors=True)
-    if previous is not None and previous != run_dir:
-        shutil.rmtree(previous, ignore_errors=True)
+    for folder in previous:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _keep_failed(out_dir: Path, notebook_id: str, run_dir: Path) -> Path:
