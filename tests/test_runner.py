@@ -217,6 +217,10 @@ def test_a_killed_kernel_leaves_the_previous_run_published(good_project):
     assert (failed / "partial.nc").exists()  # kept for inspection, never published
     built = run_cli("--root", str(good_project), "book", "--build-only")
     assert built.returncode == 1 and "m0 failed in its last run" in built.stderr
+    recovered = run_cli("--root", str(good_project), "book", "--no-progress")
+    assert recovered.returncode == 0, recovered.stderr
+    assert "m0: executing (its last run failed)" in recovered.stdout
+    assert not failed.exists()
 
 
 def test_a_stuck_cell_fails_at_the_cell_timeout(good_project):

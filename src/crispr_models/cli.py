@@ -176,7 +176,9 @@ def _unpublishable(root: Path, notebook_ids: list[str]) -> list[str]:
     return problems
 
 
-def _why_run(changed: list[str] | None) -> str:
+def _why_run(out_dir: Path, notebook_id: str, changed: list[str] | None) -> str:
+    if failed_run_dir(out_dir, notebook_id).exists():
+        return "its last run failed"
     if changed is None:
         return "no successful run yet"
     return "changed: " + ", ".join(changed)
@@ -196,7 +198,7 @@ def _execute_changed(root: Path, args: argparse.Namespace) -> list[str]:
         if changed == []:
             print(f"{notebook.id}: up to date, not re-executed")
             continue
-        reason = "--force" if args.force else _why_run(changed)
+        reason = "--force" if args.force else _why_run(out_dir, notebook.id, changed)
         print(f"{notebook.id}: executing ({reason})", flush=True)
         try:
             result = run_notebook(
