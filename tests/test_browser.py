@@ -74,7 +74,7 @@ const done = arguments[arguments.length - 1];
       .filter((url) => !url.startsWith(origin) && !url.startsWith("data:")),
     navigation: [...document.querySelectorAll("nav.bd-links a.reference.internal")]
       .map((link) => link.href),
-    title: (document.querySelector("h1") || {}).textContent || "",
+    title: document.title,
   });
 })().catch((error) => done({script_error: String(error)}));
 """
