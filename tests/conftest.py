@@ -38,6 +38,7 @@ PROJECT_FILES = (
     "book/references.md",
     "book/references.bib",
     "book/_ext/single_scripts.py",
+    "book/_static/favicon.svg",
 )
 
 
