@@ -149,6 +149,14 @@ def _screenshot(driver, path: Path) -> None:
     path.write_bytes(base64.b64decode(shot["data"]))
 
 
+def _open(browser, url: str) -> tuple[dict, list[str]]:
+    """Load ``url``; its report and the console errors it logged."""
+    browser.get(url)
+    report = browser.execute_async_script(PAGE_REPORT)
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    return report, errors
+
+
 @pytest.fixture(scope="module")
 def reports(browser, book_url):
     """Each page reached from the first page's navigation, opened and checked
@@ -157,11 +165,9 @@ def reports(browser, book_url):
     to_visit, seen, found = [start], {start}, {}
     while to_visit:
         url = to_visit.pop(0)
-        browser.get(url)
-        report = browser.execute_async_script(PAGE_REPORT)
-        errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
         page = url.removeprefix(f"{book_url}/").removesuffix(".html")
-        found[page] = (report, errors)
+        found[page] = _open(browser, url)
+        report = found[page][0]
         if page != _toc_pages()[0]:
             _screenshot(browser, SCREENSHOT_DIR / f"{page.rsplit('/', 1)[-1]}.png")
         for link in report.get("navigation", []):
@@ -170,10 +176,7 @@ def reports(browser, book_url):
                 seen.add(target)
                 to_visit.append(target)
     for extra in ("search", "genindex"):  # pages outside the navigation
-        browser.get(f"{book_url}/{extra}.html")
-        report = browser.execute_async_script(PAGE_REPORT)
-        errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-        found[extra] = (report, errors)
+        found[extra] = _open(browser, f"{book_url}/{extra}.html")
     return found
 
 

@@ -23,6 +23,7 @@ from crispr_models.notebooks import (
     DEFAULT_CELL_TIMEOUT_SECONDS,
     PROFILES,
     RUNNER_PARAMETERS,
+    Notebook,
     NotebookNotFound,
     ParameterError,
     discover_notebooks,
@@ -184,13 +185,12 @@ def _why_run(out_dir: Path, notebook_id: str, changed: list[str] | None) -> str:
     return "changed: " + ", ".join(changed)
 
 
-def _execute_changed(root: Path, args: argparse.Namespace) -> list[str]:
+def _execute_changed(root: Path, notebooks: list[Notebook], args: argparse.Namespace) -> list[str]:
     """Run each notebook whose inputs changed (all with ``--force``), in book
     order, so a chapter that reads others' outputs sees them fresh. Returns
     the ids of the notebooks that failed."""
     out_dir = root / GENERATED_DIR
     failures = []
-    notebooks = discover_notebooks(root)
     # Check every notebook's parameters before the first kernel starts.
     resolved = [(n, n.resolve(args.profile, {})) for n in notebooks]
     for notebook, parameters in resolved:
@@ -219,7 +219,7 @@ def _execute_changed(root: Path, args: argparse.Namespace) -> list[str]:
 def _book(root: Path, args: argparse.Namespace) -> int:
     start = time.perf_counter()
     notebooks = discover_notebooks(root)
-    failures = [] if args.build_only else _execute_changed(root, args)
+    failures = [] if args.build_only else _execute_changed(root, notebooks, args)
     if failures:
         print(
             f"error: not building the book: notebook(s) {', '.join(failures)} failed",

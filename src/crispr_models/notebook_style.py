@@ -15,6 +15,11 @@ from pathlib import Path
 import jupytext
 
 
+def parameters_cells(cells: list) -> list:
+    """The cells tagged ``parameters`` (papermill's tag); a notebook has one."""
+    return [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+
+
 def notebook_problems(path: str | Path) -> list[str]:
     """What the notebook at ``path`` lacks; empty when it has the book's shape."""
     cells = jupytext.read(path).cells
@@ -23,7 +28,7 @@ def notebook_problems(path: str | Path) -> list[str]:
     problems = []
     if cells[0].cell_type != "markdown" or not cells[0].source.startswith("# "):
         problems.append("the first cell must be Markdown opening with an H1 title ('# Title')")
-    tagged = [c for c in cells if "parameters" in c.metadata.get("tags", [])]
+    tagged = parameters_cells(cells)
     if len(tagged) != 1:
         problems.append(
             f"exactly one cell must be tagged 'parameters' "

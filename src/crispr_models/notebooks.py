@@ -20,6 +20,7 @@ import yaml
 from crispr_models.artifacts import LOO_TABLES
 from crispr_models.fitting import SETTING_RULES
 from crispr_models.models import PARAMETERIZATIONS
+from crispr_models.notebook_style import parameters_cells
 from crispr_models.recommended import RECOMMENDED
 from crispr_models.validation import (
     check_choice,
@@ -247,7 +248,7 @@ class Notebook:
 
 def parameters_cell_source(path: Path) -> str:
     """Source of the single cell tagged ``parameters``."""
-    cells = [c for c in jupytext.read(path).cells if "parameters" in c.metadata.get("tags", [])]
+    cells = parameters_cells(jupytext.read(path).cells)
     if len(cells) != 1:
         raise ValueError(
             f"{path} must have exactly one cell tagged 'parameters', found {len(cells)}"

@@ -40,6 +40,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
 from crispr_models.notebooks import Notebook, chapter_inputs
+from crispr_models.validation import check_positive_int
 
 GENERATED_DIR = Path("book") / "generated"
 KERNEL_NAME = "python3"
@@ -129,15 +130,21 @@ def failed_run_dir(out_dir: Path, notebook_id: str) -> Path:
     return Path(out_dir) / f"{notebook_id}.failed"
 
 
-def published_run_dir(out_dir: Path, notebook_id: str) -> Path | None:
-    """The folder of the notebook's published run, if both links agree on one."""
+def _link_targets(out_dir: Path, notebook_id: str) -> tuple[Path | None, Path | None]:
+    """Where the artifacts link and the notebook link point (None: no link)."""
     artifacts_link = Path(out_dir) / notebook_id
     notebook_link = executed_notebook_path(out_dir, notebook_id)
-    if not (artifacts_link.is_symlink() and notebook_link.is_symlink()):
-        return None
-    run_dir = artifacts_link.resolve()
-    if notebook_link.resolve() != run_dir / notebook_link.name:
-        return None  # interrupted between the two links: not a whole run
+    return (
+        artifacts_link.resolve() if artifacts_link.is_symlink() else None,
+        notebook_link.resolve() if notebook_link.is_symlink() else None,
+    )
+
+
+def published_run_dir(out_dir: Path, notebook_id: str) -> Path | None:
+    """The folder of the notebook's published run, if both links agree on one."""
+    run_dir, notebook = _link_targets(out_dir, notebook_id)
+    if run_dir is None or notebook != run_dir / f"{notebook_id}.ipynb":
+        return None  # no run, or interrupted between the two links
     return run_dir if (run_dir / MANIFEST_FILE).exists() else None
 
 
@@ -173,14 +180,8 @@ def _pid_alive(pid: int) -> bool:
 def _linked_run_dirs(out_dir: Path, notebook_id: str) -> set[Path]:
     """The run folders the two links point at (two only if a runner was
     killed between switching them)."""
-    artifacts_link = Path(out_dir) / notebook_id
-    notebook_link = executed_notebook_path(out_dir, notebook_id)
-    linked = set()
-    if artifacts_link.is_symlink():
-        linked.add(artifacts_link.resolve())
-    if notebook_link.is_symlink():
-        linked.add(notebook_link.resolve().parent)
-    return linked
+    run_dir, notebook = _link_targets(out_dir, notebook_id)
+    return {folder for folder in (run_dir, notebook and notebook.parent) if folder is not None}
 
 
 def _remove_stale_runs(out_dir: Path, notebook_id: str) -> None:
@@ -315,9 +316,9 @@ def run_notebook(
     check_graphviz()
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
-    timeout = cell_timeout_seconds or notebook.cell_timeout_seconds
-    if not isinstance(timeout, int) or timeout <= 0:
-        raise ValueError(f"cell_timeout_seconds must be a positive integer, got {timeout!r}")
+    timeout = check_positive_int(
+        "cell_timeout_seconds", cell_timeout_seconds or notebook.cell_timeout_seconds
+    )
     _remove_stale_runs(out_dir, notebook.id)
     inputs = run_inputs(notebook, parameters, out_dir)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
