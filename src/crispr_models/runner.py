@@ -237,16 +237,24 @@ def _papermill_values(parameters: dict) -> dict:
 
 
 def _last_started_cell(executed_path: Path) -> tuple[str, str]:
-    """Execution count and first line of the last cell that started."""
-    if executed_path.exists():
-        started = [
-            cell
-            for cell in nbformat.read(executed_path, as_version=4).cells
-            if cell.cell_type == "code" and cell.get("execution_count") is not None
-        ]
-        if started:
-            return f"In [{started[-1].execution_count}]", _first_line(started[-1].source)
-    return "unknown", ""
+    """``In [n]`` and first line of the last cell papermill started.
+
+    Papermill saves a cell's start time before running it; a kernel killed at
+    once may leave that cell without an execution count, and then its count is
+    the one after the previous cell's (one count per cell in a fresh kernel).
+    """
+    if not executed_path.exists():
+        return "unknown", ""
+    started = [
+        cell
+        for cell in nbformat.read(executed_path, as_version=4).cells
+        if cell.cell_type == "code" and cell.metadata.get("papermill", {}).get("start_time")
+    ]
+    if not started:
+        return "unknown", ""
+    counts = [c.execution_count for c in started[:-1] if c.execution_count is not None]
+    count = started[-1].execution_count or (max(counts, default=0) + 1)
+    return f"In [{count}]", _first_line(started[-1].source)
 
 
 def _failure_message(
