@@ -1,17 +1,24 @@
-# One command builds the book, one runs the tests; both set up .venv first.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# One command builds the book, one runs the tests. Each first installs the
+# system packages it needs (when missing), then sets up .venv.
+# The newest Python 3.12+ on PATH, then under pyenv (tools/find-python).
+PYTHON ?= $(shell tools/find-python 2>/dev/null)
 VENV := .venv
 BIN := $(VENV)/bin
 PROFILE ?= full
+# Graphviz's dot draws the model graphs; Debian's Chromium and its driver
+# run the browser test (no browser is downloaded).
+BOOK_SYSTEM_PACKAGES := dot:graphviz
+TEST_SYSTEM_PACKAGES := $(BOOK_SYSTEM_PACKAGES) /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver
 
-.PHONY: help install lock book quick-book test benchmark lint format sync clean
+.PHONY: help install lock book quick-book test benchmark lint format sync clean \
+	book-system-packages test-system-packages
 
 help:
-	@echo "make install     create .venv and install the project with its test tools"
+	@echo "make install     create .venv (Python 3.12+) and install the project with its test tools"
 	@echo "make book        run the notebooks whose inputs changed (PROFILE=$(PROFILE)) and build _build/html"
 	@echo "                 (FORCE=1 re-runs every notebook)"
 	@echo "make quick-book  the same with the quick profile (seconds per notebook)"
-	@echo "make test        the test suite (quick profile notebooks and a book build)"
+	@echo "make test        the test suite (quick profile notebooks, a book build, the book in Chromium)"
 	@echo "make benchmark   nutpie, PyMC and numpyro on every recommended model (CSV in benchmarks/results)"
 	@echo "make lint        every pre-commit hook on every file (ruff, notebook pairs and shape, ...)"
 	@echo "make sync        pair notebooks/*.py with .ipynb for Jupyter (jupytext)"
@@ -21,20 +28,31 @@ help:
 install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml requirements.lock
-	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version.split()[0]'
+	@test -n "$(PYTHON)" || tools/find-python
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 12))' || \
+		{ echo "error: $(PYTHON) is older than Python 3.12"; exit 1; }
+	@if [ -x $(BIN)/python ] && ! $(BIN)/python -c 'import sys; sys.exit(sys.version_info < (3, 12))'; then \
+		echo "removing $(VENV): it runs a Python older than 3.12"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
-	@command -v dot >/dev/null || echo "warning: Graphviz's 'dot' is missing; the model graphs need it (apt-get install graphviz)"
 	touch $@
 
-book: install
+book-system-packages:
+	@tools/system-packages $(BOOK_SYSTEM_PACKAGES)
+
+test-system-packages:
+	@tools/system-packages $(TEST_SYSTEM_PACKAGES)
+
+book: book-system-packages
+	@$(MAKE) --no-print-directory install
 	$(BIN)/crispr-models book --profile $(PROFILE) $(if $(FORCE),--force)
 
 quick-book:
 	$(MAKE) book PROFILE=quick
 
-test: install
+test: test-system-packages
+	@$(MAKE) --no-print-directory install
 	$(BIN)/python -m pytest
 
 benchmark: install

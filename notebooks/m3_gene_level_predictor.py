@@ -168,6 +168,18 @@ settings = SamplerSettings(
 short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
 misplaced_idata = fit(misplaced, rng, short)
 print(timing_summary(misplaced_idata))
+save_fit(
+    artifacts_dir,
+    "misplaced_predictor",
+    misplaced_idata,
+    recovery_table(
+        misplaced_idata,
+        truth,
+        "misplaced_predictor",
+        ["mu_gamma", "mu_delta", "sigma_alpha", "sigma"],
+        status="pathological",
+    ),
+)
 display(
     convergence_report(
         misplaced_idata, ["mu_gamma", "mu_delta", "sigma_alpha", "sigma"], pathological=True

@@ -162,6 +162,12 @@ short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
 free_model = gene_cell_line_rna_model(data, cell_line_effect="free")
 free_idata = fit(free_model, rng, short)
 print(timing_summary(free_idata))
+save_fit(
+    artifacts_dir,
+    "free_cell_lines",
+    free_idata,
+    recovery_table(free_idata, truth, "free_cell_lines", status="pathological"),
+)
 display(convergence_report(free_idata, pathological=True))
 
 # %% [markdown]

@@ -116,6 +116,12 @@ redundant = sgrna_copy_number_model(
 )
 redundant_idata = fit(redundant, rng, short)
 print(timing_summary(redundant_idata))
+save_fit(
+    artifacts_dir,
+    "redundant_global_intercept",
+    redundant_idata,
+    recovery_table(redundant_idata, truth, "redundant_global_intercept", status="pathological"),
+)
 print("largest tree depth:", sampling_efficiency(redundant_idata)["max_tree_depth"])
 display(
     convergence_report(redundant_idata, ["alpha_global", "mu_gamma", "gamma"], pathological=True)

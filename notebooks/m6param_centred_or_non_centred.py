@@ -26,6 +26,7 @@
 # data set.
 
 # %%
+import re
 import time
 
 notebook_start = time.perf_counter()
@@ -34,8 +35,8 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from crispr_models.artifacts import save_table
-from crispr_models.diagnostics import sampling_efficiency
+from crispr_models.artifacts import save_fit, save_table
+from crispr_models.diagnostics import recovery_table, sampling_efficiency
 from crispr_models.fitting import SamplerSettings, sample_posterior, timing_summary
 from crispr_models.models import PARAMETERIZATIONS, sgrna_copy_number_model
 from crispr_models.plotting import plot_efficiency, plot_observations
@@ -50,7 +51,7 @@ tune = 1000  # warm-up draws per chain
 chains = 4  # independent chains
 sampler = "nutpie"  # nutpie, pymc or numpyro
 target_accept = 0.95  # NUTS step-size target, the same for every fit
-artifacts_dir = ""  # set by crispr-models run: where the comparison table goes
+artifacts_dir = ""  # set by crispr-models run: where the fits and the comparison table go
 
 # %% [markdown]
 # ## The data sets
@@ -90,13 +91,19 @@ for scenario, (observations, covariate) in scenarios.items():
         )
         idata = sample_posterior(model, settings, rng)
         print(f"{scenario}, {parameterization}: {timing_summary(idata)}")
+        efficiency = sampling_efficiency(idata, parameters)
         rows.append(
             {
                 "scenario": scenario,
                 "parameterization": parameterization.replace("_", "-"),
-                **sampling_efficiency(idata, parameters),
+                **efficiency,
             }
         )
+        # Every fit is kept; those that fail the checks are marked not for use.
+        fit_name = re.sub(r"\W+", "_", f"{scenario} {parameterization}").strip("_")
+        status = "use" if efficiency["converged"] else "pathological"
+        table = recovery_table(idata, {}, fit_name, parameters, status=status)
+        save_fit(artifacts_dir, fit_name, idata, table)
 comparison = pd.DataFrame(rows)
 comparison["scenario"] = pd.Categorical(comparison["scenario"], categories=list(scenarios))
 save_table(artifacts_dir, "parameterization_comparison", comparison)

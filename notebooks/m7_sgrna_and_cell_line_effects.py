@@ -153,7 +153,14 @@ truth_7a = {
     "gene_effect": identifiable_truth["gamma"],
     "cell_line_effect": identifiable_truth["beta"],
 }
-table_7a = recovery_table(idata_7a, truth_7a, "7a", ["gene_effect", "cell_line_effect"])
+table_7a = recovery_table(
+    idata_7a,
+    truth_7a,
+    "gene_by_cell_line_7a",
+    ["gene_effect", "cell_line_effect"],
+    status="pathological",
+)
+save_fit(artifacts_dir, "gene_by_cell_line_7a", idata_7a, table_7a)
 print("7a:", coverage_summary(table_7a))
 plot_recovery(table_7a, title="7a: derived effects (blue) against the truth (red)")
 
@@ -170,6 +177,12 @@ plot_recovery(table_7a, title="7a: derived effects (blue) against the truth (red
 model_7b = sgrna_by_cell_line_model(data)
 idata_7b = fit(model_7b, rng, short)
 print(timing_summary(idata_7b))
+save_fit(
+    artifacts_dir,
+    "sgrna_by_cell_line_7b",
+    idata_7b,
+    recovery_table(idata_7b, identifiable_truth, "sgrna_by_cell_line_7b", status="pathological"),
+)
 display(
     convergence_report(
         idata_7b, ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma"], pathological=True
@@ -197,7 +210,10 @@ idata_7c = fit(model_7c, rng, short)
 print(timing_summary(idata_7c))
 display(convergence_report(idata_7c, pathological=True))
 truth_7c = {"alpha": identifiable_truth["gamma"], "beta": identifiable_truth["beta"]}
-table_7c = recovery_table(idata_7c, truth_7c, "7c", ["alpha", "beta"])
+table_7c = recovery_table(
+    idata_7c, truth_7c, "additive_7c", ["alpha", "beta"], status="pathological"
+)
+save_fit(artifacts_dir, "additive_7c", idata_7c, table_7c)
 print("7c:", coverage_summary(table_7c))
 print(
     f"7c noise sd: {idata_7c.posterior['sigma'].mean():.3f} "

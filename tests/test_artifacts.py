@@ -15,7 +15,7 @@ def test_save_fit_writes_netcdf_and_summary(tmp_path, multigene_fit, table):
     path = save_fit(tmp_path / "m2", "multigene_rna", multigene_fit, table)
     assert path == tmp_path / "m2" / "multigene_rna.nc"
     loaded = az.from_netcdf(path)
-    assert set(multigene_fit.groups()) <= set(loaded.groups())
+    assert set(multigene_fit.children) <= set(loaded.children)
     summary = pd.read_csv(tmp_path / "m2" / SUMMARY_FILE)
     assert list(summary.columns) == SUMMARY_COLUMNS
     assert len(summary) == len(table)

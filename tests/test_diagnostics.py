@@ -2,9 +2,12 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from conftest import QUICK
 from crispr_models.diagnostics import (
+    HDI_LOWER,
+    HDI_UPPER,
     SUMMARY_COLUMNS,
     ConvergenceError,
     convergence_report,
@@ -18,10 +21,10 @@ from crispr_models.diagnostics import (
 )
 
 
-def _idata(posterior: dict, diverging: np.ndarray | None = None) -> az.InferenceData:
+def _idata(posterior: dict, diverging: np.ndarray | None = None) -> xr.DataTree:
     shape = next(iter(posterior.values())).shape[:2]
     stats = {"diverging": diverging if diverging is not None else np.zeros(shape, dtype=bool)}
-    return az.from_dict(posterior=posterior, sample_stats=stats)
+    return az.from_dict({"posterior": posterior, "sample_stats": stats})
 
 
 def test_report_passes_a_clean_fit(multigene_fit):
@@ -67,8 +70,11 @@ def test_recovery_table_marks_coverage_against_known_posteriors():
             "alpha": rng.normal(0.0, 1.0, size=(2, 1000, 2)),
         }
     )
-    idata.posterior = idata.posterior.rename({"alpha_dim_0": "gene"}).assign_coords(
-        gene=["gene_A", "gene_B"]
+    idata["posterior"] = (
+        idata["posterior"]
+        .to_dataset()
+        .rename({"alpha_dim_0": "gene"})
+        .assign_coords(gene=["gene_A", "gene_B"])
     )
     truth = {"sigma": 1.0, "alpha": pd.Series([0.0, 5.0], index=["gene_A", "gene_B"])}
     table = recovery_table(idata, truth, "toy")
@@ -88,7 +94,7 @@ def test_recovery_table_on_the_fitted_model(multigene_fit, multigene_data):
     table = recovery_table(multigene_fit, multigene_data.truth, "multigene_rna")
     assert len(table) == 4 + 5 + 5 + 1
     assert table["true_value"].notna().all()
-    assert (table["hdi_3%"] < table["hdi_97%"]).all()
+    assert (table[HDI_LOWER] < table[HDI_UPPER]).all()
 
 
 def test_least_squares_recovers_noise_free_lines():
@@ -141,3 +147,14 @@ def test_pathological_report_says_so(multigene_fit):
 def test_coverage_summary_counts_only_known_truths():
     table = pd.DataFrame({"hdi_covers_truth": [True, False, np.nan, True]})
     assert coverage_summary(table) == "94 % HDI covers the truth for 2 of 3 parameters (67%)"
+
+
+def test_recovery_table_marks_a_pathological_fit(multigene_fit, multigene_data):
+    table = recovery_table(
+        multigene_fit, multigene_data.truth, "short_run", ["sigma"], status="pathological"
+    )
+    assert (table["status"] == "pathological").all()
+    with pytest.raises(
+        ValueError, match="status must be one of 'use', 'pathological', 'as_published'"
+    ):
+        recovery_table(multigene_fit, multigene_data.truth, "x", ["sigma"], status="bad")

@@ -14,7 +14,7 @@ def test_fit_returns_every_group_the_notebooks_read(multigene_fit):
         "sample_stats",
         "observed_data",
     ):
-        assert group in multigene_fit.groups(), group
+        assert group in multigene_fit.children, group
     assert multigene_fit.posterior.sizes["chain"] == QUICK.chains
     assert multigene_fit.posterior.sizes["draw"] == QUICK.draws
     assert multigene_fit.prior.sizes["draw"] == QUICK.prior_draws
@@ -101,7 +101,7 @@ def test_other_samplers_agree_with_nutpie_within_monte_carlo_error(single_gene_m
 def test_prior_predictive_alone_and_its_checks(single_gene_model):
     prior = sample_prior_predictive(single_gene_model, np.random.default_rng(0), draws=30)
     assert prior.prior_predictive.sizes["draw"] == 30
-    assert "posterior" not in prior.groups()
+    assert "posterior" not in prior.children
     with pytest.raises(TypeError, match="draws"):
         sample_prior_predictive(single_gene_model, np.random.default_rng(0), draws=2.5)
     with pytest.raises(TypeError, match="model"):

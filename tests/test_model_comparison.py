@@ -31,7 +31,7 @@ def test_model_with_gene_effects_predicts_better(comparison):
     assert list(comparison.table["model"]) == ["genes", "one line"]
     # Five genes with slopes from -3 to +3.7: pooling them costs far more than
     # the difference's standard error.
-    assert table.loc["one line", "elpd_diff"] > 4 * table.loc["one line", "dse"]
+    assert -table.loc["one line", "elpd_diff"] > 4 * table.loc["one line", "dse"]
     assert table.loc["genes", "elpd_diff"] == 0
     assert 0 < table.loc["genes", "p_loo"] < 20  # 13 parameters, partially pooled
 
@@ -48,13 +48,13 @@ def test_pareto_k_is_reported_per_observation(comparison, multigene_data):
 
 
 def test_fits_are_not_extended_with_the_log_likelihood(two_fits, comparison):
-    assert "log_likelihood" not in two_fits["genes"][1].groups()
+    assert "log_likelihood" not in two_fits["genes"][1].children
 
 
 def test_bad_input_is_refused(two_fits, single_gene_data, single_gene_model):
     with pytest.raises(ValueError, match="at least two"):
         loo_comparison({"genes": two_fits["genes"]})
-    with pytest.raises(TypeError, match="must be \\(pymc.Model, arviz.InferenceData\\)"):
+    with pytest.raises(TypeError, match="must be \\(pymc.Model, xarray.DataTree\\)"):
         loo_comparison({"genes": two_fits["genes"], "bad": ("model", None)})
     other = fit(single_gene_model, np.random.default_rng(4), QUICK, draws=200, tune=200)
     with pytest.raises(ValueError, match="other observations"):

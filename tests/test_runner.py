@@ -9,6 +9,7 @@ import sys
 import time
 
 import nbformat
+import psutil
 import pytest
 
 from conftest import REPO_ROOT, copy_project, run_cli
@@ -250,9 +251,9 @@ def test_a_bad_cell_timeout_is_refused(good_project, value):
     assert "--cell-timeout" in result.stderr and "positive number of seconds" in result.stderr
 
 
-def _start_slow_run(root):
-    """``crispr-models run m0`` sleeping half-way; returns once its kernel is busy."""
-    process = subprocess.Popen(
+def _launch_slow_run(root):
+    """``crispr-models run m0`` sleeping half-way, in its own session."""
+    return subprocess.Popen(
         [sys.executable, "-m", "crispr_models", "--root", str(root), "run", "m0"]
         + ["-p", "sleep_seconds", "600", "--no-progress"],
         stdout=subprocess.PIPE,
@@ -260,21 +261,58 @@ def _start_slow_run(root):
         text=True,
         start_new_session=True,
     )
-    published = published_run_dir(root / GENERATED_DIR, "m0")
+
+
+def _wait_until(process, ready, what):
     deadline = time.monotonic() + 120
-    while not any((f / "started").exists() for f in _run_folders(root) if f != published):
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.2)
+    while not ready():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"no {what} within 120 s"
+        time.sleep(0.05)
+
+
+def _cell_started(root):
+    published = published_run_dir(root / GENERATED_DIR, "m0")
+    return any((f / "started").exists() for f in _run_folders(root) if f != published)
+
+
+def _kernel_launched(process):
+    children = psutil.Process(process.pid).children(recursive=True)
+    return any("ipykernel" in " ".join(c.cmdline()) for c in children if c.is_running())
+
+
+def _start_slow_run(root):
+    """A slow run, returned once its kernel is busy in the sleeping cell."""
+    process = _launch_slow_run(root)
+    _wait_until(process, lambda: _cell_started(root), "busy kernel")
     return process
 
 
-def test_ctrl_c_discards_the_partial_run(good_project):
+#: When the interrupt lands: as the runner imports and hashes its inputs,
+#: while the kernel starts, and while a cell runs.
+INTERRUPT_PHASES = ("starting the runner", "starting the kernel", "executing a cell")
+#: The race was seen once in a full suite: each phase is tried repeatedly.
+INTERRUPT_REPEATS = 20
+
+
+@pytest.mark.parametrize(
+    "phase",
+    [INTERRUPT_PHASES[i % len(INTERRUPT_PHASES)] for i in range(INTERRUPT_REPEATS)],
+)
+def test_ctrl_c_always_stops_the_run_and_discards_it(good_project, phase):
     before = _published(good_project)
-    process = _start_slow_run(good_project)
+    process = _launch_slow_run(good_project)
+    if phase == "starting the runner":
+        time.sleep(0.5)
+    elif phase == "starting the kernel":
+        _wait_until(process, lambda: _kernel_launched(process), "kernel process")
+    else:
+        _wait_until(process, lambda: _cell_started(good_project), "busy kernel")
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
     assert "interrupted: the previous outputs are left in place" in stderr
+    assert not psutil.pid_exists(process.pid)
     assert _published(good_project) == before
     assert _run_folders(good_project) == [before[0]]
 

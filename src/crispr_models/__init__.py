@@ -10,12 +10,10 @@
 
 import warnings
 
-# ArviZ 0.x announces its 1.0 refactor on every import; the book pins arviz<1.
-warnings.filterwarnings("ignore", category=FutureWarning, module="arviz")
-
-# pip-installed PyTensor finds no BLAS to link its C code to. Only the
-# predictive draws use that code (nutpie samples through numba), so the
-# warning is noise in every chapter.
+# PyTensor 3 compiles with numba; an operation numba cannot compile (seen in
+# the LKJ prior of m6corr) falls back to PyTensor's C code, which finds no
+# BLAS in a pip install and says so once per process. Sampling itself runs
+# on numba, so the notice is noise in the chapters.
 warnings.filterwarnings("ignore", message="PyTensor could not link to a BLAS", category=UserWarning)
 
 __version__ = "0.1.0"

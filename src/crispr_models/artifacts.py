@@ -1,8 +1,11 @@
 """Fit artifacts written beside an executed notebook.
 
 ``crispr-models run`` passes each notebook an ``artifacts_dir``; the notebook
-saves one NetCDF InferenceData per fitted model there, named after the model,
-and one ``summary.csv`` with a row per parameter of every model.
+saves every model it fits there as one NetCDF file named after the model (an
+ArviZ ``DataTree``: ``arviz.from_netcdf(path)`` reads it back), and one
+``summary.csv`` with a row per parameter of every model, whose ``status``
+column says whether the fit is one to use or a pathological variant fitted
+to show a problem.
 """
 
 from __future__ import annotations
@@ -11,8 +14,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import arviz as az
 import pandas as pd
+import xarray as xr
 
 from crispr_models.diagnostics import SUMMARY_COLUMNS, LooComparison
 
@@ -55,7 +58,7 @@ def save_table(artifacts_dir: str | Path | None, name: str, table: pd.DataFrame)
 
 
 def save_fit(
-    artifacts_dir: str | Path | None, model_name: str, idata: az.InferenceData, table: pd.DataFrame
+    artifacts_dir: str | Path | None, model_name: str, idata: xr.DataTree, table: pd.DataFrame
 ) -> Path | None:
     """Write ``<model_name>.nc`` and merge ``table`` into ``summary.csv``.
 
@@ -72,7 +75,7 @@ def save_fit(
     directory = Path(artifacts_dir)
     directory.mkdir(parents=True, exist_ok=True)
     netcdf_path = directory / f"{model_name}.nc"
-    _write_atomically(netcdf_path, lambda partial: idata.to_netcdf(str(partial)))
+    _write_atomically(netcdf_path, lambda partial: idata.to_netcdf(str(partial), engine="h5netcdf"))
 
     summary_path = directory / SUMMARY_FILE
     rows = table[SUMMARY_COLUMNS]

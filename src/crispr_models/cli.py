@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+from crispr_models.__main__ import EXIT_INTERRUPTED
 from crispr_models.notebooks import (
     CELL_TIMEOUT_SECONDS,
     DEFAULT_CELL_TIMEOUT_SECONDS,
@@ -46,7 +47,6 @@ from crispr_models.runner import (
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 
 
 def _cell_timeout(text: str) -> int:

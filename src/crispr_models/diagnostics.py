@@ -9,8 +9,13 @@ import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
+import xarray as xr
+
+from crispr_models.validation import check_choice
 
 HDI_PROB = 0.94
+#: ArviZ 1's names for the bounds of the 94 % HDI in its summary.
+HDI_LOWER, HDI_UPPER = "hdi94_lb", "hdi94_ub"
 #: Vehtari et al. (2021): r-hat below 1.01 and bulk/tail ESS above 100 per chain.
 R_HAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
@@ -20,14 +25,21 @@ SUMMARY_COLUMNS = [
     "parameter",
     "mean",
     "sd",
-    "hdi_3%",
-    "hdi_97%",
+    HDI_LOWER,
+    HDI_UPPER,
     "r_hat",
     "ess_bulk",
     "ess_tail",
     "true_value",
     "hdi_covers_truth",
+    "status",
 ]
+
+#: ``status`` of a fit in ``summary.csv``: ``use``, a model to use;
+#: ``pathological``, a variant fitted (often short) to show a problem;
+#: ``as_published``, the original's model reproduced, which answers another
+#: question than the chapter's. Only ``use`` fits are models to use.
+FIT_STATUSES = ("use", "pathological", "as_published")
 
 
 class ConvergenceError(RuntimeError):
@@ -106,12 +118,12 @@ class ConvergenceReport:
         return f"{self.verdict}\n{self.checks.to_string(index=False)}"
 
 
-def _parameter_names(idata: az.InferenceData, var_names: list[str] | None) -> list[str]:
+def _parameter_names(idata: xr.DataTree, var_names: list[str] | None) -> list[str]:
     return var_names or list(idata.posterior.data_vars)
 
 
 def convergence_report(
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     var_names: list[str] | None = None,
     *,
     r_hat_max: float = R_HAT_MAX,
@@ -127,7 +139,7 @@ def convergence_report(
     a problem, so the report says its failures are expected.
     """
     names = _parameter_names(idata, var_names)
-    summary = az.summary(idata, var_names=names, kind="diagnostics")
+    summary = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
     chains = idata.posterior.sizes["chain"]
     return ConvergenceReport(
         divergences=int(idata.sample_stats["diverging"].sum()),
@@ -156,23 +168,37 @@ def _flatten_truth(truth: dict[str, float | pd.Series]) -> pd.Series:
 
 
 def recovery_table(
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     truth: dict[str, float | pd.Series],
     model_name: str,
     var_names: list[str] | None = None,
+    *,
+    status: str = "use",
 ) -> pd.DataFrame:
     """Posterior summary with the true value and whether the 94 % HDI covers it.
 
     One row per parameter (vector parameters one row per element); parameters
-    without a known truth get ``NaN`` and ``hdi_covers_truth = NaN``.
+    without a known truth get ``NaN`` and ``hdi_covers_truth = NaN``. Without
+    ``var_names``, the posterior's variables that have a truth (all of them
+    if none has). ``status`` says whether the fit is one to use
+    (:data:`FIT_STATUSES`).
     """
+    check_choice("status", status, FIT_STATUSES)
     names = var_names or [n for n in idata.posterior.data_vars if n in truth]
-    summary = az.summary(idata, var_names=names, hdi_prob=HDI_PROB)
+    summary = az.summary(
+        idata,
+        var_names=names or None,
+        ci_prob=HDI_PROB,
+        ci_kind="hdi",
+        round_to="none",
+    )
     true_values = _flatten_truth(truth).reindex(summary.index)
-    covered = (summary["hdi_3%"] <= true_values) & (true_values <= summary["hdi_97%"])
-    table = summary[["mean", "sd", "hdi_3%", "hdi_97%", "r_hat", "ess_bulk", "ess_tail"]].assign(
+    covered = (summary[HDI_LOWER] <= true_values) & (true_values <= summary[HDI_UPPER])
+    columns = ["mean", "sd", HDI_LOWER, HDI_UPPER, "r_hat", "ess_bulk", "ess_tail"]
+    table = summary[columns].assign(
         true_value=true_values,
-        hdi_covers_truth=covered.where(true_values.notna()),
+        hdi_covers_truth=covered.where(true_values.notna()).astype(object),
+        status=status,
     )
     table = table.rename_axis("parameter").reset_index()
     table.insert(0, "model", model_name)
@@ -217,7 +243,7 @@ def fit_summary(report: ConvergenceReport, table: pd.DataFrame) -> str:
     )
 
 
-def sampling_efficiency(idata: az.InferenceData, var_names: list[str] | None = None) -> dict:
+def sampling_efficiency(idata: xr.DataTree, var_names: list[str] | None = None) -> dict:
     """What a fit cost and what it bought: the convergence checks, ESS per second.
 
     ``ess_per_second`` divides the lowest bulk ESS by the sampling seconds
@@ -240,7 +266,7 @@ def sampling_efficiency(idata: az.InferenceData, var_names: list[str] | None = N
     }
 
 
-def posterior_draws(idata: az.InferenceData, names: list[str]) -> pd.DataFrame:
+def posterior_draws(idata: xr.DataTree, names: list[str]) -> pd.DataFrame:
     """Posterior draws as columns named like ArviZ rows (``alpha[gene_A]``).
 
     ``names`` may mix whole variables and single elements.
@@ -278,29 +304,34 @@ class LooComparison:
         return self.table.to_html(index=False, float_format=lambda x: f"{x:.2f}")
 
 
-def _psis_loo(model: pm.Model, idata: az.InferenceData) -> az.ELPDData:
+def _psis_loo(model: pm.Model, idata: xr.DataTree) -> az.ELPDData:
     """PSIS-LOO from a fit, with the pointwise log likelihood made on the side."""
-    with model, warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # PyTensor's BLAS notice
+    with model:
         log_likelihood = pm.compute_log_likelihood(
             idata, extend_inferencedata=False, progressbar=False
         )
-    pointwise = az.InferenceData(posterior=idata.posterior, log_likelihood=log_likelihood)
+    pointwise = xr.DataTree.from_dict(
+        {"posterior": idata["posterior"].to_dataset(), "log_likelihood": log_likelihood}
+    )
     with warnings.catch_warnings():
         # ArviZ warns about high Pareto k; the table reports them instead.
         warnings.simplefilter("ignore", UserWarning)
         return az.loo(pointwise, pointwise=True)
 
 
-def loo_comparison(fits: dict[str, tuple[pm.Model, az.InferenceData]]) -> LooComparison:
+def loo_comparison(fits: dict[str, tuple[pm.Model, xr.DataTree]]) -> LooComparison:
     """PSIS-LOO comparison of models fitted to the same observations.
 
     ``fits`` maps a label to ``(model, idata)``. The pointwise log likelihood
     is computed here and not stored, so the saved fits stay small. The table
-    has ``az.compare``'s columns (``elpd_loo``, ``p_loo``, ``elpd_diff``,
-    ``se``, ``dse``, ``weight``, ``warning``) plus ``max_pareto_k`` and
-    ``bad_pareto_k``, the number of observations whose k exceeds
-    :data:`PARETO_K_MAX`.
+    has ``az.compare``'s columns, ``elpd`` and ``p`` renamed ``elpd_loo``
+    (the PSIS-LOO estimate of the expected log predictive density) and
+    ``p_loo`` (the effective number of parameters), then ``rank``,
+    ``elpd_diff`` (each model's elpd_loo minus the best one's, so zero or
+    negative), ``se``, ``dse``, ``weight``, ``p_worse``, ``diag_diff``,
+    ``diag_elpd``, plus
+    ``max_pareto_k`` and ``bad_pareto_k``, the number of observations whose
+    k exceeds :data:`PARETO_K_MAX`.
     """
     if not isinstance(fits, dict) or len(fits) < 2:
         raise ValueError("fits must be a dict of at least two {label: (model, idata)} entries")
@@ -311,18 +342,16 @@ def loo_comparison(fits: dict[str, tuple[pm.Model, az.InferenceData]]) -> LooCom
             isinstance(fitted, tuple)
             and len(fitted) == 2
             and isinstance(fitted[0], pm.Model)
-            and isinstance(fitted[1], az.InferenceData)
+            and isinstance(fitted[1], xr.DataTree)
         ):
-            raise TypeError(f"fits[{label!r}] must be (pymc.Model, arviz.InferenceData)")
-        values = fitted[1].observed_data["logfc"].to_numpy()
+            raise TypeError(f"fits[{label!r}] must be (pymc.Model, xarray.DataTree)")
+        values = fitted[1]["observed_data"]["logfc"].to_numpy()
         if observed is None:
             observed = values
         elif values.shape != observed.shape or not np.array_equal(values, observed):
             raise ValueError(f"fits[{label!r}] was fitted to other observations than the first")
         loos[label] = _psis_loo(*fitted)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        table = az.compare(loos, ic="loo")
+    table = az.compare(loos, round_to="none")
     table["max_pareto_k"] = [float(loos[label].pareto_k.max()) for label in table.index]
     table["bad_pareto_k"] = [
         int((loos[label].pareto_k > PARETO_K_MAX).sum()) for label in table.index
@@ -340,5 +369,7 @@ def loo_comparison(fits: dict[str, tuple[pm.Model, az.InferenceData]]) -> LooCom
         ],
         ignore_index=True,
     )
-    table = table.drop(columns=["scale"]).rename_axis("model").reset_index()
+    # ArviZ 1 calls them elpd and p; here they are always the LOO estimates.
+    table = table.rename(columns={"elpd": "elpd_loo", "p": "p_loo"})
+    table = table.rename_axis("model").reset_index()
     return LooComparison(table=table, pareto_k=pareto_k)

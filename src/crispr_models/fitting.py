@@ -17,10 +17,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import arviz as az
 import numpy as np
 import pymc as pm
-from pymc.model.fgraph import clone_model
+import xarray as xr
 
 from crispr_models.validation import (
     RandomSource,
@@ -91,7 +90,7 @@ def _model_variable_names(model: pm.Model) -> list[str]:
     return [v.name for v in model.free_RVs + model.deterministics]
 
 
-def _sample_nutpie(model: pm.Model, settings: SamplerSettings, seed: int) -> az.InferenceData:
+def _sample_nutpie(model: pm.Model, settings: SamplerSettings, seed: int) -> xr.DataTree:
     import nutpie
 
     start = time.perf_counter()
@@ -110,17 +109,22 @@ def _sample_nutpie(model: pm.Model, settings: SamplerSettings, seed: int) -> az.
         progress_bar=False,
     )
     sampling_time = time.perf_counter() - start
-    # nutpie also stores the unconstrained values (sigma_log__, ...): drop them.
-    idata.posterior = idata.posterior[_model_variable_names(model)]
+    # Keep the model's own variables, in the model's order.
+    idata["posterior"] = idata["posterior"].to_dataset()[_model_variable_names(model)]
     return _with_timing(idata, compile_time, sampling_time)
 
 
-def _sample_pymc(model: pm.Model, settings: SamplerSettings, seed: int) -> az.InferenceData:
+def _sample_pymc(model: pm.Model, settings: SamplerSettings, seed: int) -> xr.DataTree:
     start = time.perf_counter()
     # numpyro imports tqdm.auto, which warns in a kernel without ipywidgets
-    # although no progress bar is shown.
+    # although no progress bar is shown. PyMC forks a worker per chain, and
+    # Python (and JAX, once a numpyro fit ran in this process) warns that
+    # forking a process with threads may deadlock; the workers only run
+    # PyMC's sampler, not the threads' code, and have not deadlocked here.
     with model, warnings.catch_warnings(), _quiet_pymc():
         warnings.filterwarnings("ignore", message="IProgress not found")
+        warnings.filterwarnings("ignore", message=r"(?s).*use of fork\(\) may lead to deadlocks")
+        warnings.filterwarnings("ignore", message=r"os\.fork\(\) was called")
         idata = pm.sample(
             draws=settings.draws,
             tune=settings.tune,
@@ -138,17 +142,13 @@ def _sample_pymc(model: pm.Model, settings: SamplerSettings, seed: int) -> az.In
     return _with_timing(idata, max(total - sampling_time, 0.0), sampling_time)
 
 
-def _with_timing(
-    idata: az.InferenceData, compile_time: float, sampling_time: float
-) -> az.InferenceData:
+def _with_timing(idata: xr.DataTree, compile_time: float, sampling_time: float) -> xr.DataTree:
     idata.posterior.attrs["compile_time"] = float(compile_time)
     idata.posterior.attrs["sampling_time"] = float(sampling_time)
     return idata
 
 
-def sample_posterior(
-    model: pm.Model, settings: SamplerSettings, rng: RandomSource
-) -> az.InferenceData:
+def sample_posterior(model: pm.Model, settings: SamplerSettings, rng: RandomSource) -> xr.DataTree:
     """Run NUTS with the chosen engine; record compile and sampling seconds."""
     seed = _draw_seed(check_rng(rng))
     if settings.sampler == "nutpie":
@@ -166,9 +166,7 @@ def sample_posterior(
     return idata
 
 
-def sample_prior_predictive(
-    model: pm.Model, rng: RandomSource, draws: int = 500
-) -> az.InferenceData:
+def sample_prior_predictive(model: pm.Model, rng: RandomSource, draws: int = 500) -> xr.DataTree:
     """Prior and prior predictive draws only: what the priors say before data."""
     if not isinstance(model, pm.Model):
         raise TypeError(f"model must be a pymc.Model, got {type(model).__name__}")
@@ -177,7 +175,7 @@ def sample_prior_predictive(
         return pm.sample_prior_predictive(draws=draws, random_seed=_draw_seed(check_rng(rng)))
 
 
-def timing_summary(idata: az.InferenceData) -> str:
+def timing_summary(idata: xr.DataTree) -> str:
     """One line: which sampler, how long it compiled and sampled, how much."""
     a = idata.posterior.attrs
     return (
@@ -191,7 +189,7 @@ def fit(
     rng: RandomSource,
     settings: SamplerSettings | None = None,
     **setting_overrides: object,
-) -> az.InferenceData:
+) -> xr.DataTree:
     """Prior predictive, posterior and posterior predictive draws in one object.
 
     ``rng`` seeds all three steps, so the same model, settings and generator
@@ -212,16 +210,19 @@ def fit(
         raise TypeError(f"unknown setting(s) {sorted(unknown)}; accepted: {accepted}")
     settings = SamplerSettings(**{**base.__dict__, **setting_overrides})
 
-    # Work on a clone: in PyMC 5.28.5, once sample_posterior_predictive has run
-    # on a model, sampling that model again fails (pm.sample: "Cannot convert
-    # None to a tensor variable"; nutpie: an AssertionError about 'givens').
-    # The clone keeps the caller's model usable for a second fit.
-    model = clone_model(model)
     prior = sample_prior_predictive(model, rng, settings.prior_draws)
     idata = sample_posterior(model, settings, rng)
     with model, _quiet_pymc():
+        # The data are those just sampled on, so every latent variable keeps
+        # its posterior draws: frozen explicitly (PyMC 6 otherwise warns that
+        # draws downstream of a pm.Data container were kept).
         pm.sample_posterior_predictive(
-            idata, random_seed=_draw_seed(rng), extend_inferencedata=True, progressbar=False
+            idata,
+            freeze_vars=[variable.name for variable in model.free_RVs],
+            random_seed=_draw_seed(rng),
+            extend_inferencedata=True,
+            progressbar=False,
         )
-    idata.extend(prior)
+    for group in ("prior", "prior_predictive"):
+        idata[group] = prior[group]
     return idata

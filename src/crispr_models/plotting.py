@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import arviz as az
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import plotnine as gg
+import xarray as xr
 from matplotlib.figure import Figure
 
-from crispr_models.diagnostics import HDI_PROB
+from crispr_models.diagnostics import HDI_LOWER, HDI_PROB, HDI_UPPER
 
 TRUE_LINE = "dashed"
 
@@ -70,7 +72,7 @@ def _evenly_spaced(total: int, num: int) -> np.ndarray:
 
 
 def plot_posterior_lines(
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     observations: pd.DataFrame,
     truth: dict,
     num_lines: int = 100,
@@ -106,7 +108,7 @@ def plot_posterior_lines(
 
 
 def plot_predictive_check(
-    idata: az.InferenceData,
+    idata: xr.DataTree,
     group: str = "posterior_predictive",
     var_name: str = "logfc",
     num_draws: int = 50,
@@ -149,7 +151,7 @@ def plot_recovery(table: pd.DataFrame, title: str = "Posterior against the truth
     )
     return (
         gg.ggplot(data, gg.aes(y="parameter"))
-        + gg.geom_errorbarh(gg.aes(xmin="hdi_3%", xmax="hdi_97%"), height=0.3, color="#3b75af")
+        + gg.geom_errorbarh(gg.aes(xmin=HDI_LOWER, xmax=HDI_UPPER), height=0.3, color="#3b75af")
         + gg.geom_point(gg.aes(x="mean"), color="#3b75af", size=2)
         + gg.geom_point(gg.aes(x="true_value", shape="covered"), color="#c0392b", size=3)
         + gg.scale_shape_manual(values={"yes": "x", "no": "D", "no truth": "."})
@@ -164,11 +166,22 @@ def plot_recovery(table: pd.DataFrame, title: str = "Posterior against the truth
     )
 
 
-def plot_trace(idata: az.InferenceData, var_names: list[str]) -> Figure:
-    """ArviZ trace plot drawn on a fresh matplotlib Figure (not pyplot's)."""
-    figure = Figure(figsize=(10, 2.2 * len(var_names)), layout="constrained")
-    axes = figure.subplots(len(var_names), 2, squeeze=False)
-    az.plot_trace(idata, var_names=var_names, axes=axes, compact=True)
+def plot_trace(idata: xr.DataTree, var_names: list[str]) -> Figure:
+    """arviz-plots' trace plot: each chain's density (left) and draws (right).
+
+    Vector variables are drawn compactly, one line per element. The figure is
+    returned, not shown: it is closed in pyplot so that a notebook displays
+    it once, as the cell's value.
+    """
+    collection = az.plot_trace_dist(
+        idata,
+        var_names=var_names,
+        compact=True,
+        backend="matplotlib",
+        figure_kwargs={"figsize": (10, 2.2 * len(var_names)), "layout": "constrained"},
+    )
+    figure = collection.get_viz("figure")
+    plt.close(figure)
     return figure
 
 
@@ -230,7 +243,7 @@ def plot_pair(
 
 
 def plot_prior_predictive_comparison(
-    prior_predictives: dict[str, az.InferenceData],
+    prior_predictives: dict[str, xr.DataTree],
     observed: np.ndarray,
     var_name: str = "logfc",
     limits: tuple[float, float] = (-30.0, 30.0),
@@ -296,7 +309,7 @@ def plot_efficiency(table: pd.DataFrame, title: str) -> gg.ggplot:
 
 
 def plot_gene_level_regression(
-    idata: az.InferenceData, gene_expression: pd.Series, truth: dict, num_lines: int = 100
+    idata: xr.DataTree, gene_expression: pd.Series, truth: dict, num_lines: int = 100
 ) -> gg.ggplot:
     """Gene intercepts against the gene-level predictor, with the fitted regression.
 
@@ -305,15 +318,15 @@ def plot_gene_level_regression(
     (dashed) the true regression line.
     """
     alpha = az.extract(idata, var_names=["alpha"])
-    hdi = az.hdi(idata, var_names=["alpha"], hdi_prob=HDI_PROB)["alpha"]
+    hdi = az.hdi(idata, var_names=["alpha"], prob=HDI_PROB)["alpha"]
     genes = [str(g) for g in alpha["gene"].values]
     x = gene_expression.reindex(genes).to_numpy(dtype=float)
     points = pd.DataFrame(
         {
             "x": x,
             "mean": alpha.mean("sample").to_numpy(),
-            "low": hdi.sel(hdi="lower").to_numpy(),
-            "high": hdi.sel(hdi="higher").to_numpy(),
+            "low": hdi.sel(ci_bound="lower").to_numpy(),
+            "high": hdi.sel(ci_bound="upper").to_numpy(),
             "true": truth["alpha"].reindex(genes).to_numpy(),
         }
     )

@@ -19,13 +19,16 @@ so ``crispr-models book`` re-executes only what changed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +39,7 @@ from typing import Any
 import jupytext
 import nbformat
 import papermill
+import psutil
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
@@ -305,6 +309,59 @@ def _show_published_path(executed: Path, staged_dir: str, published_dir: str) ->
     nbformat.write(notebook, executed)
 
 
+#: How long an interrupted run waits for papermill to notice its kernel died.
+INTERRUPT_GRACE_SECONDS = 30
+
+
+def _kill_kernels() -> None:
+    """Kill this process's children: the kernels papermill started (and
+    whatever they started)."""
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            child.kill()
+    psutil.wait_procs(children, timeout=5)
+
+
+def _execute_interruptibly(*args: Any, **kwargs: Any) -> None:
+    """``papermill.execute_notebook`` in a worker thread, so Ctrl-C always stops it.
+
+    nbclient answers SIGINT only while its kernel context is open (an asyncio
+    signal handler that shuts the kernel down in the background), so an
+    interrupt that lands while the kernel starts, a cell runs or the notebook
+    is saved could be lost and leave the run waiting for its cell for good.
+    Here the main thread only waits: SIGINT always raises
+    ``KeyboardInterrupt`` in it (nbclient installs no handler outside the main
+    thread). It then kills the kernels, lets papermill see its kernel die
+    (for at most :data:`INTERRUPT_GRACE_SECONDS`, with further Ctrl-C
+    ignored meanwhile, so the partial run is not left half-cleaned) and
+    re-raises.
+    """
+    outcome: dict[str, BaseException] = {}
+
+    def execute() -> None:
+        try:
+            papermill.execute_notebook(*args, **kwargs)
+        except BaseException as error:  # handed to the main thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=execute, name="papermill", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            _kill_kernels()
+            worker.join(INTERRUPT_GRACE_SECONDS)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+
+
 def run_notebook(
     notebook: Notebook,
     parameters: dict[str, Any],
@@ -337,7 +394,7 @@ def run_notebook(
     staged_dir = _shown_path(run_dir, cwd)
     start = time.perf_counter()
     try:
-        papermill.execute_notebook(
+        _execute_interruptibly(
             _source_notebook(notebook),
             str(staged),
             parameters={**_papermill_values(parameters), "artifacts_dir": staged_dir},
