@@ -105,7 +105,7 @@ RECOMMENDED: dict[str, RecommendedModel] = {
                 _rng(), copy_number_rates=(1.0, 0.8, 1.2, 1.5, 2.0)
             ),
             lambda data: models.sgrna_copy_number_model(data, global_intercept="zero_sum"),
-            0.95,
+            0.97,
             ("alpha_global", "sigma_gamma", "mu_delta", "sigma_delta", "sigma_alpha", "sigma"),
         ),
         RecommendedModel(
