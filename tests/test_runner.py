@@ -1,6 +1,7 @@
 """Runs are published whole or not at all, re-executed only when an input
 changed, and a failing, stuck or interrupted notebook says where and why."""
 
+import importlib.metadata
 import os
 import shutil
 import signal
@@ -180,6 +181,19 @@ def test_changed_inputs_names_what_changed(good_project, monkeypatch):
     monkeypatch.undo()
     notebook.path.write_text(GOOD_NOTEBOOK.replace("writes one result", "writes a result"))
     assert changed_inputs(notebook, {}, out) == ["notebook source"]
+
+
+def test_the_packages_hash_ignores_folders_added_to_sys_path(monkeypatch, tmp_path):
+    # Importing setuptools puts its _vendor folder (with vendored
+    # distributions) on sys.path; the environment has not changed.
+    before = runner._dependencies_hash.__wrapped__()
+    vendored = tmp_path / "vendored_thing-1.0.dist-info"
+    vendored.mkdir()
+    metadata = "Metadata-Version: 2.1\nName: vendored-thing\nVersion: 1.0\n"
+    (vendored / "METADATA").write_text(metadata)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "vendored-thing" in {d.metadata["Name"] for d in importlib.metadata.distributions()}
+    assert runner._dependencies_hash.__wrapped__() == before
 
 
 def test_a_failed_last_run_is_never_up_to_date(good_project):

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from crispr_models.__main__ import EXIT_INTERRUPTED
+from crispr_models.__main__ import EXIT_INTERRUPTED, INTERRUPTED_MESSAGE
 from crispr_models.notebooks import (
     CELL_TIMEOUT_SECONDS,
     DEFAULT_CELL_TIMEOUT_SECONDS,
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("interrupted: the previous outputs are left in place", file=sys.stderr)
+        print(INTERRUPTED_MESSAGE, file=sys.stderr)
         return EXIT_INTERRUPTED
 
 

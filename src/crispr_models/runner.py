@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import threading
@@ -102,9 +103,12 @@ def _helper_code_hash() -> str:
 def _dependencies_hash() -> str:
     """Python's version and every installed distribution's name and version:
     the environment the kernel runs in, as locked as it gets."""
+    # The site-packages folders only: sys.path can gain folders at run time
+    # (importing setuptools adds its _vendor folder, with a dozen vendored
+    # distributions), which would make the same environment hash differently.
     installed = sorted(
         f"{(dist.metadata['Name'] or '').lower()}=={dist.version}"
-        for dist in importlib.metadata.distributions()
+        for dist in importlib.metadata.distributions(path=site.getsitepackages())
     )
     return _sha256("\n".join([sys.version, *installed]).encode())
 
