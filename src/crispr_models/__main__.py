@@ -9,11 +9,12 @@ EXIT_INTERRUPTED = 130
 INTERRUPTED_MESSAGE = "interrupted: the previous outputs are left in place"
 
 
-def _exit_interrupted() -> None:
+def _exit_interrupted(*, announce: bool = True) -> None:
     """Leave at once with status 130. A Ctrl-C that landed inside an import
     can make Python's own shutdown end the process by SIGINT instead (seen
     once in 20 runs), which callers read as a crash, not an interruption."""
-    print(INTERRUPTED_MESSAGE, file=sys.stderr)
+    if announce:
+        print(INTERRUPTED_MESSAGE, file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(EXIT_INTERRUPTED)
@@ -43,9 +44,7 @@ def run() -> int:
     except KeyboardInterrupt:  # after main's own handler, e.g. while it returns
         _exit_interrupted()
     if status == EXIT_INTERRUPTED:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(EXIT_INTERRUPTED)
+        _exit_interrupted(announce=False)
     return status
 
 
