@@ -10,15 +10,16 @@ PROFILE ?= full
 BOOK_SYSTEM_PACKAGES := dot:graphviz
 TEST_SYSTEM_PACKAGES := $(BOOK_SYSTEM_PACKAGES) /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver
 
-.PHONY: help install lock book quick-book test benchmark lint format sync clean \
+.PHONY: help install lock book quick-book test test-fast benchmark lint format sync clean \
 	book-system-packages test-system-packages
 
 help:
 	@echo "make install     create .venv (Python 3.12+) and install the project with its test tools"
 	@echo "make book        run the notebooks whose inputs changed (PROFILE=$(PROFILE)) and build _build/html"
-	@echo "                 (FORCE=1 re-runs every notebook)"
+	@echo "                 (FORCE=1 re-runs every notebook; JOBS=N chapters at once, default: the cores)"
 	@echo "make quick-book  the same with the quick profile (seconds per notebook)"
 	@echo "make test        the test suite (quick profile notebooks, a book build, the book in Chromium)"
+	@echo "make test-fast   helpers, the command line and every chapter's structure (stubbed sampler)"
 	@echo "make benchmark   nutpie, PyMC and numpyro on every recommended model (CSV in benchmarks/results)"
 	@echo "make lint        every pre-commit hook on every file (ruff, notebook pairs and shape, ...)"
 	@echo "make sync        pair notebooks/*.py with .ipynb for Jupyter (jupytext)"
@@ -46,7 +47,7 @@ test-system-packages:
 
 book: book-system-packages
 	@$(MAKE) --no-print-directory install
-	$(BIN)/crispr-models book --profile $(PROFILE) $(if $(FORCE),--force)
+	$(BIN)/crispr-models book --profile $(PROFILE) $(if $(FORCE),--force) $(if $(JOBS),--jobs $(JOBS))
 
 quick-book:
 	$(MAKE) book PROFILE=quick
@@ -54,6 +55,12 @@ quick-book:
 test: test-system-packages
 	@$(MAKE) --no-print-directory install
 	$(BIN)/python -m pytest
+
+# No kernel runs the statistics here: the chapters run with nutpie stubbed by
+# prior draws (tests/stub_sampler.py), two at a time.
+test-fast: book-system-packages
+	@$(MAKE) --no-print-directory install
+	$(BIN)/python -m pytest -m "not notebook and not slow"
 
 benchmark: install
 	$(BIN)/python benchmarks/sampler_benchmark.py

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from crispr_models.benchmark import run_benchmark
 from crispr_models.fitting import SAMPLERS
-from crispr_models.recommended import RECOMMENDED
+from crispr_models.registry import RECOMMENDED
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "sampler_benchmark.csv"
 

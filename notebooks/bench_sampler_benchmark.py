@@ -26,16 +26,13 @@
 # ESS per second is a ratio of two noisy numbers, so read factors, not
 # decimals.
 
-# %%
-import time
-
-notebook_start = time.perf_counter()
-
+# %% tags=["hide-cell"]
 from IPython.display import display
 
+from crispr_models import plotting
 from crispr_models.artifacts import save_table
 from crispr_models.benchmark import run_benchmark, speedups
-from crispr_models.plotting import plot_benchmark
+from crispr_models.prose import glue_values
 
 # %% tags=["parameters"]
 seed = 103  # seeds every fit (the same seed for each engine)
@@ -65,7 +62,7 @@ display(shown.style.format({**decimals, "min_ess_bulk": "{:.0f}"}).hide(axis="in
 # divergent transition, during warm-up or counted in the table.
 
 # %%
-plot_benchmark(table, title="Lowest bulk ESS per second, by chapter and engine")
+plotting.plot_benchmark(table, title="Lowest bulk ESS per second, by chapter and engine")
 
 # %% [markdown]
 # ## Relative to PyMC's own NUTS
@@ -80,48 +77,58 @@ speedups(table).round(1)
 total = table.groupby("sampler")[["compile_seconds", "sampling_seconds", "total_seconds"]].sum()
 total.round(1)
 
+
+# %% tags=["remove-input"]
+def _span(values) -> str:
+    """The range of a set of measurements, as 'low to high' (one value alone)."""
+    low, high = min(values), max(values)
+    return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f} to {high:.1f}"
+
+
+ratios = speedups(table)
+engines = list(table["sampler"].unique())
+compile_spans = "; ".join(
+    f"{engine} {_span(table.loc[table['sampler'] == engine, 'compile_seconds'])} s"
+    for engine in engines
+)
+glue_values(
+    bench_chapters=", ".join(table["chapter"].unique()),
+    bench_draws=f"{benchmark_chains} chains x ({benchmark_tune} + {benchmark_draws}) draws",
+    bench_nutpie_sampling=_span(ratios[("ess_per_second_sampling", "nutpie")]),
+    bench_nutpie_total=_span(ratios[("ess_per_second_total", "nutpie")]),
+    bench_compile=compile_spans,
+    bench_divergent=", ".join(
+        f"{r.sampler} on {r.chapter} ({r.divergences})"
+        for r in table[table["divergences"] > 0].itertuples()
+    )
+    or "none",
+)
+
 # %% [markdown]
 # ## Conclusions
 #
-# Read the tables for this run's figures; in three full runs of the book on
-# two cores (2 chains x (1000 + 1000) draws) the pattern was the same:
+# What this run measured, on {glue:text}`bench_chapters` with
+# {glue:text}`bench_draws` per engine, each a single measurement on this
+# machine (repeat the chapter to see their spread):
 #
-# - **Once running, nutpie samples fastest**, but by less than is often
-#   quoted: 3 to 17 times PyMC's NUTS in ESS per second of sampling on the
-#   seven easy models (chapters 1 to 5, 6.2 and 7), and 4 to 85 times
-#   numpyro's.
-# - **On the two hard models the lead shrinks.** On the non-centred model 6
-#   and on model 6 with correlated effects nutpie is 4 to 5 times PyMC, and
-#   level with numpyro on model 6-corr: with 1000 warm-up draws it gets two
-#   to three times fewer effective draws per draw (lowest bulk ESS 231
-#   against PyMC's 610 on model 6), and its speed per gradient makes up the
-#   rest. numpyro's sampling time on model 6 varied fourfold between runs
-#   (16 to 62 s for the same draws), a reminder that these are single
-#   measurements on a shared machine.
-# - **For a whole call, compilation decides, and the winner depends on a
-#   cache.** The easy models sample in a tenth of a second with nutpie and
-#   in one to five seconds with the others, while compiling takes longer:
-#   nutpie 3 to 9 s (numba, anew in every process); PyMC 1 to 2.5 s when
-#   PyTensor's on-disk cache of compiled C code is warm, as it is after the
-#   chapters have run, up to 10 s when it is not; numpyro 1 to 3 s plus
-#   JAX's compilation inside its sampling time. So on the easy models PyMC's
-#   whole call is usually the shortest; on the hard ones nutpie's is, by a
-#   factor of 2 to 7.
+# - **Once running**, nutpie's lowest-bulk-ESS per second of sampling was
+#   {glue:text}`bench_nutpie_sampling` times PyMC's NUTS, chapter by chapter.
+# - **For a whole call, compilation decides.** Counting compile time, nutpie's
+#   ESS per second was {glue:text}`bench_nutpie_total` times PyMC's. Compile
+#   seconds per model: {glue:text}`bench_compile`. nutpie compiles anew in
+#   every process (numba); PyMC reuses PyTensor's on-disk cache of compiled
+#   code, warm after the chapters have run.
 # - This is why the book compiles each model once for the 200 fits of
-#   simulation-based calibration: there, nutpie's sampling speed is all that
-#   counts.
-# - **The engines agree on the answer**: the same models converge with
-#   each, with similar ESS (the test suite checks that the three agree
-#   within Monte Carlo error on model 1). A divergence appears with PyMC on
-#   model 2 and with PyMC and numpyro on model 6 at the chapters'
-#   `target_accept`: different engines meet a difficult geometry in
-#   different places.
-
-# %%
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
+#   simulation-based calibration: there, sampling speed is all that counts.
+# - **Divergences** at the chapters' `target_accept`:
+#   {glue:text}`bench_divergent`. Different engines meet a difficult geometry
+#   in different places; the test suite checks that the three agree within
+#   Monte Carlo error on model 1.
 
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

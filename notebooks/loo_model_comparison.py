@@ -27,30 +27,23 @@
 # less than about 4, or of less than a few `dse`, is not evidence that one
 # model predicts better {cite:p}`sivula2020loo`.
 
-# %%
-import time
-
-notebook_start = time.perf_counter()
-
-from pathlib import Path
-
+# %% tags=["hide-cell"]
 from IPython.display import display
 
-from crispr_models.artifacts import collect_tables
+from crispr_models import plotting
+from crispr_models.artifacts import collect_tables, generated_dir
 from crispr_models.diagnostics import PARETO_K_MAX
-from crispr_models.notebooks import find_project_root
-from crispr_models.plotting import plot_pareto_k
-from crispr_models.runner import GENERATED_DIR
+from crispr_models.prose import glue_values
 
 # %% tags=["parameters"]
 comparison_chapters = ("m4", "m5", "m6", "m6global", "m7")  # chapters whose LOO tables to gather
 artifacts_dir = ""  # set by crispr-models run; the chapters' outputs are its siblings
 
 # %%
-generated = Path(artifacts_dir).parent if artifacts_dir else find_project_root() / GENERATED_DIR
+generated = generated_dir(artifacts_dir)
 comparisons = collect_tables(generated, comparison_chapters, "loo_comparison")
 pareto_k = collect_tables(generated, comparison_chapters, "loo_pareto_k")
-columns = ["chapter", "model", "elpd_loo", "p_loo", "elpd_diff", "dse", "max_pareto_k"]
+columns = ["chapter", "label", "elpd_loo", "p_loo", "elpd_diff", "dse", "max_pareto_k"]
 display(
     comparisons[[*columns, "bad_pareto_k"]]
     .style.format({c: "{:.2f}" for c in columns[2:]})
@@ -58,10 +51,24 @@ display(
 )
 
 # %%
-plot_pareto_k(pareto_k, PARETO_K_MAX, title="Pareto k per observation, by chapter and model")
+plotting.plot_pareto_k(
+    pareto_k, PARETO_K_MAX, title="Pareto k per observation, by chapter and model"
+)
+
+# %% tags=["remove-input"]
+m7 = comparisons[comparisons["chapter"] == "m7"].set_index("label")
+m7_k = pareto_k[pareto_k["chapter"] == "m7"].groupby("label")["pareto_k"]
+glue_values(
+    loo_7a_bad=int(m7.loc["7a", "bad_pareto_k"]),
+    loo_7b_bad=int(m7.loc["7b", "bad_pareto_k"]),
+    loo_m7_rows=int(m7_k.size().loc["7b"]),
+    loo_threshold=PARETO_K_MAX,
+)
 
 # %% [markdown]
 # ## Reading the comparisons
+#
+# Each finding below is read off the tables above.
 #
 # **Models 4, 5 and 6.2: the original and its repair predict alike.** The
 # free cell-line intercepts of models 4 and 5, and model 6.2's redundant
@@ -88,10 +95,12 @@ plot_pareto_k(pareto_k, PARETO_K_MAX, title="Pareto k per observation, by chapte
 # clearly, because it cannot represent the sgRNA spread and inflates the
 # noise sd to absorb it. 7a, one intercept per gene and cell line, ignores
 # the additive structure and the sgRNAs; its intercepts rest on a handful of
-# observations each, and a few dozen of its $k$ exceed 0.7. 7b has an intercept for every
-# observation: leaving an observation out leaves its intercept with only its
-# prior, the importance weights are heavy-tailed, and about half of its Pareto
-# $k$ exceed 0.7, so its `elpd_loo` is not to be trusted. That is a
+# observations each, and {glue:text}`loo_7a_bad` of its $k$ exceed
+# {glue:text}`loo_threshold`. 7b has an intercept for every observation:
+# leaving an observation out leaves its intercept with only its prior, the
+# importance weights are heavy-tailed, and {glue:text}`loo_7b_bad` of its
+# {glue:text}`loo_m7_rows` Pareto $k$ exceed {glue:text}`loo_threshold`, so
+# its `elpd_loo` is not to be trusted. That is a
 # property of the model, not of the sampler: a model with a parameter per
 # observation cannot be cross-validated one observation at a time.
 #
@@ -118,11 +127,10 @@ plot_pareto_k(pareto_k, PARETO_K_MAX, title="Pareto k per observation, by chapte
 #   models of chapters 4, 5 and 6.2 predict exactly as the originals do and
 #   are still the ones to use, because their parameters mean something.
 
-# %%
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
-
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

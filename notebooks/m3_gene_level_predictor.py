@@ -53,35 +53,18 @@
 # genes rather than 5, because a regression across genes fitted to five points
 # says little.
 
-# %%
-import dataclasses
-import time
-
-notebook_start = time.perf_counter()
-
+# %% tags=["hide-cell"]
 import numpy as np
 import pymc as pm
-from IPython.display import display
 
-from crispr_models.artifacts import save_fit
+from crispr_models import plotting
 from crispr_models.diagnostics import (
-    convergence_report,
-    coverage_summary,
-    fit_summary,
     posterior_draws,
-    recovery_table,
 )
-from crispr_models.fitting import SamplerSettings, fit, timing_summary
 from crispr_models.models import gene_level_predictor_model, misplaced_predictor_model
-from crispr_models.plotting import (
-    plot_gene_level_regression,
-    plot_observations,
-    plot_pair,
-    plot_predictive_check,
-    plot_recovery,
-    plot_trace,
-)
+from crispr_models.prose import glue_values, rerun_note
 from crispr_models.simulation import simulate_gene_level_predictor
+from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -94,32 +77,19 @@ true_sigma_gamma = 0.4  # spread of gene intercepts around the gene-level line
 true_mu_beta = 0.0  # mean within-gene RNA slope
 true_sigma_beta = 1.0  # spread of within-gene RNA slopes
 true_sigma = 0.3  # observation noise
-draws = 1000  # posterior draws per chain
-tune = 1000  # warm-up draws per chain
-chains = 4  # independent chains
-sampler = "nutpie"  # nutpie, pymc or numpyro
-target_accept = 0.8  # NUTS step-size target
-prior_draws = 500  # prior predictive draws
 short_draws = 500  # draws and warm-up per chain for the pathological variant
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
 # ## Simulated data
+#
+# Genes whose typical expression differs, each measured in every cell line
+# with replicates; the truth is kept to check the fit against.
 
 # %%
 rng = np.random.default_rng(seed)
-simulated = simulate_gene_level_predictor(
-    rng,
-    num_genes=num_genes,
-    num_cell_lines=num_cell_lines,
-    num_replicates=num_replicates,
-    mu_gamma=true_mu_gamma,
-    delta=true_delta,
-    sigma_gamma=true_sigma_gamma,
-    mu_beta=true_mu_beta,
-    sigma_beta=true_sigma_beta,
-    sigma=true_sigma,
-)
+experiment = Experiment.from_parameters("m3", rng, globals())
+simulated = experiment.simulate(simulate_gene_level_predictor, rng)
 data, truth = simulated.observations, simulated.truth
 data.head()
 
@@ -129,7 +99,7 @@ data.head()
 # typical expression, the gene-level predictor.
 
 # %%
-plot_observations(
+plotting.plot_observations(
     data,
     x="rna",
     x_label="RNA expression in the cell line (z-score within gene)",
@@ -157,38 +127,18 @@ pm.model_to_graphviz(misplaced)
 # report fails, as it should.
 
 # %%
-settings = SamplerSettings(
-    draws=draws,
-    tune=tune,
-    chains=chains,
-    sampler=sampler,
-    target_accept=target_accept,
-    prior_draws=prior_draws,
-)
-short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
-misplaced_idata = fit(misplaced, rng, short)
-print(timing_summary(misplaced_idata))
-save_fit(
-    artifacts_dir,
+misplaced_fit = experiment.fit(
+    misplaced,
     "misplaced_predictor",
-    misplaced_idata,
-    recovery_table(
-        misplaced_idata,
-        truth,
-        "misplaced_predictor",
-        ["mu_gamma", "mu_delta", "sigma_alpha", "sigma"],
-        status="pathological",
-    ),
+    truth,
+    ["mu_gamma", "mu_delta", "sigma_alpha", "sigma"],
+    status="pathological",
 )
-display(
-    convergence_report(
-        misplaced_idata, ["mu_gamma", "mu_delta", "sigma_alpha", "sigma"], pathological=True
-    )
-)
+misplaced_fit
 
 # %%
-ridge = posterior_draws(misplaced_idata, ["sigma_alpha", "sigma"])
-plot_pair(
+ridge = posterior_draws(misplaced_fit.idata, ["sigma_alpha", "sigma"])
+plotting.plot_pair(
     ridge,
     "sigma_alpha",
     "sigma",
@@ -197,54 +147,42 @@ plot_pair(
 
 # %% [markdown]
 # ## The gene-level predictor model
+#
+# The gene's typical expression moves to the regression of the gene
+# intercepts, where it varies; the cell line's expression keeps its
+# within-gene slope in the likelihood.
 
 # %%
 model = gene_level_predictor_model(data)
 pm.model_to_graphviz(model)
 
-# %%
-idata = fit(model, rng, settings)
-print(timing_summary(idata))
-
 # %% [markdown]
-# ## Prior predictive check
+# ## Fit and convergence
 #
-# The priors allow logFC of a few units either way, wider than the data but
-# on their scale.
+# Fitted and checked as in every chapter: no divergences, r-hat at most 1.01
+# and at least 100 effective draws per chain, or the chapter stops.
 
 # %%
-plot_predictive_check(idata, group="prior_predictive")
-
-# %% [markdown]
-# ## Convergence
-
-# %%
-parameters = [
-    "mu_gamma",
-    "delta",
-    "sigma_gamma",
-    "alpha",
-    "mu_beta",
-    "sigma_beta",
-    "beta",
-    "sigma",
-]
-report = convergence_report(idata, parameters)
-display(report)
-report.require()
+checked = experiment.fit(
+    model,
+    "gene_level_predictor",
+    truth,
+    ["mu_gamma", "delta", "sigma_gamma", "alpha", "mu_beta", "sigma_beta", "beta", "sigma"],
+)
+idata = checked.idata
+checked
 
 # %% [markdown]
 # ## Recovery of the true values
+#
+# The gene intercepts, the gene-level slope $\delta$ and the within-gene
+# slopes, each against the value that simulated it.
 
 # %%
-model_name = "gene_level_predictor"
-table = recovery_table(idata, truth, model_name, parameters)
-save_fit(artifacts_dir, model_name, idata, table)
-print(coverage_summary(table))
-table.drop(columns="model").round(3)
+checked.recovery()
 
 # %%
-plot_recovery(table, title="Model 3: posterior (blue) against the truth (red)")
+plotting.plot_recovery(checked.table, title="Model 3: posterior (blue) against the truth (red)")
 
 # %% [markdown]
 # The gene-level regression itself: each gene's intercept against its typical
@@ -254,40 +192,62 @@ plot_recovery(table, title="Model 3: posterior (blue) against the truth (red)")
 
 # %%
 gene_expression = data.groupby("gene", observed=True)["gene_expression"].first()
-plot_gene_level_regression(idata, gene_expression, truth)
+plotting.plot_gene_level_regression(idata, gene_expression, truth)
 
 # %%
-plot_trace(idata, ["mu_gamma", "delta", "sigma_gamma", "sigma_beta", "sigma"])
+plotting.plot_trace(idata, ["mu_gamma", "delta", "sigma_gamma", "sigma_beta", "sigma"])
 
 # %% [markdown]
-# ## Posterior predictive check
+# ## Predictive checks
+#
+# The priors (left) allow logFC of a few units either way, wider than the data
+# but on their scale; the fitted model (right) should reproduce the spread of
+# the replicates around each gene's line.
 
 # %%
-plot_predictive_check(idata, group="posterior_predictive")
+plotting.plot_predictive_checks(idata)
 
 # %% [markdown]
 # ## Conclusions
 #
+# What the two fits showed, in this run's numbers.
+
+# %% tags=["remove-input"]
+sd = checked.table.set_index("parameter")["sd"]
+glue_values(
+    m3_covered=checked.covered,
+    m3_known=checked.known,
+    m3_num_genes=num_genes,
+    m3_rows=len(data),
+    m3_misplaced_r_hat=misplaced_fit.report.max_r_hat,
+    m3_misplaced_ess=misplaced_fit.report.min_ess_bulk,
+    m3_delta_sd=float(sd["delta"]),
+    m3_sigma_gamma_sd=float(sd["sigma_gamma"]),
+)
+rerun_note("m3", globals())
+
+# %% [markdown]
 # - A predictor belongs to the level it varies at. RNA expression in a given
 #   cell line varies by gene *and* cell line, so it enters the likelihood with
 #   a (gene-specific) slope; a gene's typical expression is one number per
 #   gene, so it enters the regression of the gene intercepts.
 # - The original formula, written out, gives every row its own intercept. Its
 #   sd and the noise sd are identified only through their sum of squares: the
-#   short run above shows the ridge, r-hat far above 1.01 and a handful of
-#   effective draws. No sampler setting fixes a model the data cannot inform.
-# - The gene-level model samples cleanly and recovers the gene-level slope
-#   $\delta$, the gene intercepts and slopes and the noise. With ten genes,
-#   $\delta$ and $\sigma_\gamma$ remain the least certain: they are
-#   estimated from ten points, however many cell lines each gene has.
-
-# %%
-print(f"{model_name}: {fit_summary(report, table)}")
-print(timing_summary(idata))
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
+#   short run above shows the ridge, r-hat {glue:text}`m3_misplaced_r_hat:.2f`
+#   and a lowest bulk ESS of {glue:text}`m3_misplaced_ess:.0f` over
+#   {glue:text}`m3_rows` row intercepts. No sampler setting fixes a model the
+#   data cannot inform.
+# - The gene-level model samples cleanly; its 94 % intervals cover
+#   {glue:text}`m3_covered` of the {glue:text}`m3_known` true values. With
+#   {glue:text}`m3_num_genes` genes, $\delta$ (posterior sd
+#   {glue:text}`m3_delta_sd:.2f`) and $\sigma_\gamma$ (sd
+#   {glue:text}`m3_sigma_gamma_sd:.2f`) remain the least certain: they are
+#   estimated from one point per gene, however many cell lines each gene has.
 
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

@@ -34,37 +34,21 @@
 # $\mu_\gamma$, both $\mathcal{N}(0, 2)$, hold it, so each intercept keeps a
 # posterior sd of the order of those priors' (the original reported about 1.5).
 
-# %%
-import dataclasses
-import time
-
-notebook_start = time.perf_counter()
-
+# %% tags=["hide-cell"]
 import numpy as np
 import pandas as pd
 import pymc as pm
 from IPython.display import display
 
-from crispr_models.artifacts import save_fit, save_loo_comparison
+from crispr_models import plotting
 from crispr_models.diagnostics import (
-    convergence_report,
-    coverage_summary,
-    fit_summary,
-    loo_comparison,
     posterior_draws,
-    recovery_table,
 )
-from crispr_models.fitting import SamplerSettings, fit, sample_prior_predictive, timing_summary
+from crispr_models.fitting import sample_prior_predictive
 from crispr_models.models import gene_cell_line_rna_model
-from crispr_models.plotting import (
-    plot_observations,
-    plot_pair,
-    plot_predictive_check,
-    plot_prior_predictive_comparison,
-    plot_recovery,
-    plot_trace,
-)
+from crispr_models.prose import glue_values, rerun_note
 from crispr_models.simulation import simulate_gene_cell_line_rna, zero_sum_truth
+from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -78,33 +62,18 @@ true_sigma_gamma = 3.0  # spread of cell-line intercepts
 true_mu_beta = -1.0  # mean RNA slope
 true_sigma_beta = 2.0  # spread of RNA slopes
 true_sigma = 0.3  # observation noise
-draws = 1000  # posterior draws per chain
-tune = 1000  # warm-up draws per chain
-chains = 4  # independent chains
-sampler = "nutpie"  # nutpie, pymc or numpyro
-target_accept = 0.8  # NUTS step-size target
-prior_draws = 500  # prior predictive draws
 short_draws = 500  # draws and warm-up per chain for the pathological variant
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
 # ## Simulated data
+#
+# Data simulated from known values, so that every fit below can be checked against the truth.
 
 # %%
 rng = np.random.default_rng(seed)
-simulated = simulate_gene_cell_line_rna(
-    rng,
-    num_genes=num_genes,
-    num_cell_lines=num_cell_lines,
-    num_replicates=num_replicates,
-    mu_alpha=true_mu_alpha,
-    sigma_alpha=true_sigma_alpha,
-    mu_gamma=true_mu_gamma,
-    sigma_gamma=true_sigma_gamma,
-    mu_beta=true_mu_beta,
-    sigma_beta=true_sigma_beta,
-    sigma=true_sigma,
-)
+experiment = Experiment.from_parameters("m4", rng, globals())
+simulated = experiment.simulate(simulate_gene_cell_line_rna, rng)
 data, truth = simulated.observations, simulated.truth
 data.head()
 
@@ -113,7 +82,7 @@ data.head()
 # more than its RNA slope does.
 
 # %%
-plot_observations(
+plotting.plot_observations(
     data,
     x="rna",
     x_label="RNA expression (z-score)",
@@ -137,10 +106,10 @@ scale_priors = {
     "Exponential(1)": gene_cell_line_rna_model(data, scale_prior="exponential"),
 }
 prior_predictives = {
-    label: sample_prior_predictive(prior_model, rng, prior_draws)
+    label: sample_prior_predictive(prior_model, rng, experiment.settings.prior_draws)
     for label, prior_model in scale_priors.items()
 }
-plot_prior_predictive_comparison(prior_predictives, data["logfc"].to_numpy())
+plotting.plot_prior_predictive_comparison(prior_predictives, data["logfc"].to_numpy())
 
 # %% [markdown]
 # ## The original model: free intercepts (pathological)
@@ -150,30 +119,17 @@ plot_prior_predictive_comparison(prior_predictives, data["logfc"].to_numpy())
 # slopes are fine.
 
 # %%
-settings = SamplerSettings(
-    draws=draws,
-    tune=tune,
-    chains=chains,
-    sampler=sampler,
-    target_accept=target_accept,
-    prior_draws=prior_draws,
-)
-short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
 free_model = gene_cell_line_rna_model(data, cell_line_effect="free")
-free_idata = fit(free_model, rng, short)
-print(timing_summary(free_idata))
-save_fit(
-    artifacts_dir,
-    "free_cell_lines",
-    free_idata,
-    recovery_table(free_idata, truth, "free_cell_lines", status="pathological"),
-)
-display(convergence_report(free_idata, pathological=True))
+free_fit = experiment.fit(free_model, "free_cell_lines", truth, status="pathological")
+free_idata = free_fit.idata
+free_fit
 
 # %% [markdown]
 # The two mean intercepts trade off along a line of slope $-1$: whatever one
-# gains the other loses. Each is uncertain by more than a unit, yet their sum,
-# which is all the data see, is known to a few hundredths.
+# gains the other loses. A gene's and a cell line's intercept are each
+# uncertain (posterior sds {glue:text}`m4_free_alpha_sd:.2f` and
+# {glue:text}`m4_free_gamma_sd:.2f`), yet their sum, which is all the data
+# see, has sd {glue:text}`m4_free_sum_sd:.3f`.
 
 # %%
 pair = posterior_draws(free_idata, ["mu_alpha", "mu_gamma", "alpha[gene_A]", "gamma[cell_01]"])
@@ -189,7 +145,12 @@ display(
         index=["alpha[gene_A]", "gamma[cell_01]", "alpha[gene_A] + gamma[cell_01]"],
     ).round(3)
 )
-plot_pair(
+glue_values(
+    m4_free_alpha_sd=pair["alpha[gene_A]"].std(),
+    m4_free_gamma_sd=pair["gamma[cell_01]"].std(),
+    m4_free_sum_sd=(pair["alpha[gene_A]"] + pair["gamma[cell_01]"]).std(),
+)
+plotting.plot_pair(
     pair,
     "mu_alpha",
     "mu_gamma",
@@ -211,57 +172,45 @@ plot_pair(
 model = gene_cell_line_rna_model(data, cell_line_effect="zero_sum")
 pm.model_to_graphviz(model)
 
-# %%
-idata = fit(model, rng, settings)
-print(timing_summary(idata))
-
 # %% [markdown]
-# ## Prior predictive check
+# ## Fit and convergence
+#
+# The zero-sum model, with the full settings; its checks must pass (no
+# divergences, r-hat at most 1.01, 100 effective draws per chain) or the
+# chapter stops.
 
 # %%
-plot_predictive_check(idata, group="prior_predictive")
-
-# %% [markdown]
-# ## Convergence
-
-# %%
-parameters = [
-    "mu_alpha",
-    "sigma_alpha",
-    "alpha",
-    "sigma_gamma",
-    "gamma",
-    "mu_beta",
-    "sigma_beta",
-    "beta",
-    "sigma",
-]
-report = convergence_report(idata, parameters)
-display(report)
-report.require()
+identifiable_truth = zero_sum_truth(truth, "gamma", absorbed=("alpha", "mu_alpha"))
+checked = experiment.fit(model, "zero_sum_cell_lines", identifiable_truth)
+idata = checked.idata
+checked
 
 # %% [markdown]
 # ## Recovery of the true values
+#
+# The gene intercepts and slopes and the cell-line deviations, against the
+# truth re-expressed for zero-sum cell lines.
 
 # %%
-model_name = "zero_sum_cell_lines"
-identifiable_truth = zero_sum_truth(truth, "gamma", absorbed=("alpha", "mu_alpha"))
-table = recovery_table(idata, identifiable_truth, model_name, parameters)
-save_fit(artifacts_dir, model_name, idata, table)
-print(coverage_summary(table))
-table.drop(columns="model").round(3)
+checked.recovery()
 
 # %%
-plot_recovery(table, title="Model 4, zero-sum cell lines: posterior (blue) against the truth (red)")
+plotting.plot_recovery(
+    checked.table, title="Model 4, zero-sum cell lines: posterior (blue) against the truth (red)"
+)
 
 # %%
-plot_trace(idata, ["mu_alpha", "alpha", "sigma_gamma", "beta", "sigma"])
+plotting.plot_trace(idata, ["mu_alpha", "alpha", "sigma_gamma", "beta", "sigma"])
 
 # %% [markdown]
-# ## Posterior predictive check
+# ## Predictive checks
+#
+# The prior side shows the chosen $\text{Exp}(1)$ scales at work (compare the
+# two scale priors above); the posterior side checks that gene, cell-line and
+# slope effects together reproduce the observed logFC.
 
 # %%
-plot_predictive_check(idata, group="posterior_predictive")
+plotting.plot_predictive_checks(idata)
 
 # %% [markdown]
 # ## Comparing the fits by PSIS-LOO
@@ -274,15 +223,22 @@ plot_predictive_check(idata, group="posterior_predictive")
 # heavy-tailed to trust (Pareto $k > 0.7$).
 
 # %%
-comparison = loo_comparison(
-    {"free cell lines": (free_model, free_idata), "zero-sum cell lines": (model, idata)}
+comparison = experiment.compare_by_loo(
+    {"free cell lines": free_fit, "zero-sum cell lines": checked}
 )
-save_loo_comparison(artifacts_dir, "m4", comparison)
-display(comparison)
+loo_table = comparison.table.set_index("label")
+glue_values(
+    m4_elpd_diff=float(loo_table["elpd_diff"].abs().max()),
+    m4_dse=float(loo_table["dse"].max()),
+    m4_bad_k=int(loo_table["bad_pareto_k"].sum()),
+)
+comparison
 
 # %% [markdown]
-# The two models predict alike: the difference in `elpd_loo` is a fraction
-# of its standard error, and every Pareto $k$ is small. That is expected,
+# In this run the two models' `elpd_loo` differ by
+# {glue:text}`m4_elpd_diff:.2f`, with a standard error of
+# {glue:text}`m4_dse:.2f`, and {glue:text}`m4_bad_k` observations have a
+# Pareto $k$ above 0.7. *(defaults)* The two models predict alike. That is expected,
 # not a failure of the check: the free model's extra direction changes
 # parameters, never predictions, so a comparison of predictions cannot see
 # it. PSIS-LOO says the zero-sum model loses nothing in predictive accuracy;
@@ -293,27 +249,41 @@ display(comparison)
 # %% [markdown]
 # ## Conclusions
 #
+# What the two fits showed, in this run's numbers.
+
+# %% tags=["remove-input"]
+intercepts = checked.table[checked.table["parameter"].str.match(r"^(alpha|gamma)\[")]
+glue_values(
+    m4_free_r_hat=free_fit.report.max_r_hat,
+    m4_intercept_sd=float(intercepts["sd"].max()),
+    m4_covered=checked.covered,
+    m4_known=checked.known,
+    m4_seconds=idata.posterior.attrs["sampling_time"],
+)
+rerun_note("m4", globals())
+
+# %% [markdown]
 # - Two intercepts that add up are identified only through their sum. The
 #   original's slow sampling and wide intercepts were not a sampler problem
-#   but a model one: the data cannot say how much of a row's level belongs to
+#   but a model one (here r-hat {glue:text}`m4_free_r_hat:.2f`): the data
+#   cannot say how much of a row's level belongs to
 #   the gene and how much to the cell line.
 # - A zero-sum constraint on one of the two (here `pm.ZeroSumNormal` on the
 #   cell lines) makes the split a definition rather than a guess. The model
-#   then samples in seconds, with every intercept's posterior sd near 0.1 and
-#   the truth recovered once it is expressed the same way.
+#   then samples in {glue:text}`m4_seconds:.1f` s, with every intercept's
+#   posterior sd at most {glue:text}`m4_intercept_sd:.2f`, and its 94 %
+#   intervals cover {glue:text}`m4_covered` of the {glue:text}`m4_known` true
+#   values once they are expressed the same way.
 # - The slopes $\beta_g$ were never affected: they are identified by the
 #   variation of RNA within each gene, whatever the intercepts do.
 # - Scale priors matter before any data are seen: $\text{HalfNormal}(5)$ on
 #   four scales implies logFC spreads no screen shows. $\text{Exp}(1)$ is
 #   the better default here.
 
-# %%
-print(f"{model_name}: {fit_summary(report, table)}")
-print(timing_summary(idata))
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
-
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

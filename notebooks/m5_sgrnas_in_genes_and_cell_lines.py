@@ -30,37 +30,20 @@
 # $\sigma = 0.05$. The original's hyper-priors are not recorded; the ones above
 # are weakly informative on the logFC scale.
 
-# %%
-import dataclasses
-import time
-
-notebook_start = time.perf_counter()
-
+# %% tags=["hide-cell"]
 import numpy as np
 import pymc as pm
-from IPython.display import display
 from plotnine import element_blank, theme
 
-from crispr_models.artifacts import save_fit, save_loo_comparison
+from crispr_models import plotting
 from crispr_models.diagnostics import (
-    convergence_report,
-    coverage_summary,
-    fit_summary,
-    loo_comparison,
     posterior_draws,
-    recovery_table,
     sampling_efficiency,
 )
-from crispr_models.fitting import SamplerSettings, fit, timing_summary
 from crispr_models.models import sgrna_cell_line_model
-from crispr_models.plotting import (
-    plot_observations,
-    plot_pair,
-    plot_predictive_check,
-    plot_recovery,
-    plot_trace,
-)
+from crispr_models.prose import glue_values, rerun_note
 from crispr_models.simulation import simulate_sgrna_cell_line, zero_sum_truth
+from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -72,31 +55,18 @@ true_sigma_alpha = 0.1  # spread of sgRNAs around their gene
 true_mu_beta = 0.0  # mean cell-line effect
 true_sigma_beta = 1.0  # spread of cell-line effects
 true_sigma = 0.05  # observation noise
-draws = 1000  # posterior draws per chain
-tune = 1000  # warm-up draws per chain
-chains = 4  # independent chains
-sampler = "nutpie"  # nutpie, pymc or numpyro
-target_accept = 0.8  # NUTS step-size target
-prior_draws = 500  # prior predictive draws
 short_draws = 500  # draws and warm-up per chain for the pathological variant
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
 # ## Simulated data
+#
+# Data simulated from known values, so that every fit below can be checked against the truth.
 
 # %%
 rng = np.random.default_rng(seed)
-simulated = simulate_sgrna_cell_line(
-    rng,
-    sgrnas_per_gene=sgrnas_per_gene,
-    num_cell_lines=num_cell_lines,
-    mu_gamma=true_mu_gamma,
-    sigma_gamma=true_sigma_gamma,
-    sigma_alpha=true_sigma_alpha,
-    mu_beta=true_mu_beta,
-    sigma_beta=true_sigma_beta,
-    sigma=true_sigma,
-)
+experiment = Experiment.from_parameters("m5", rng, globals())
+simulated = experiment.simulate(simulate_sgrna_cell_line, rng)
 data, truth = simulated.observations, simulated.truth
 data.head()
 
@@ -105,7 +75,7 @@ data.head()
 # sgRNA together, the gene sets its level.
 
 # %%
-plot_observations(
+plotting.plot_observations(
     data,
     x="cell_line",
     x_label="cell line",
@@ -122,30 +92,15 @@ plot_observations(
 # with noise this small, long trajectories (tree depth at the maximum).
 
 # %%
-settings = SamplerSettings(
-    draws=draws,
-    tune=tune,
-    chains=chains,
-    sampler=sampler,
-    target_accept=target_accept,
-    prior_draws=prior_draws,
-)
-short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
 free_model = sgrna_cell_line_model(data, cell_line_effect="free")
-free_idata = fit(free_model, rng, short)
-print(timing_summary(free_idata))
-save_fit(
-    artifacts_dir,
-    "free_cell_lines",
-    free_idata,
-    recovery_table(free_idata, truth, "free_cell_lines", status="pathological"),
-)
+free_fit = experiment.fit(free_model, "free_cell_lines", truth, status="pathological")
+free_idata = free_fit.idata
 print("largest tree depth:", sampling_efficiency(free_idata)["max_tree_depth"])
-display(convergence_report(free_idata, pathological=True))
+free_fit
 
 # %%
 pair = posterior_draws(free_idata, ["mu_gamma", "mu_beta"])
-plot_pair(
+plotting.plot_pair(
     pair,
     "mu_gamma",
     "mu_beta",
@@ -166,56 +121,44 @@ plot_pair(
 model = sgrna_cell_line_model(data, cell_line_effect="zero_sum")
 pm.model_to_graphviz(model)
 
-# %%
-idata = fit(model, rng, settings)
-print(timing_summary(idata))
-
 # %% [markdown]
-# ## Prior predictive check
+# ## Fit and convergence
+#
+# The zero-sum model with the full settings; where model 5's original stalled
+# at the maximum tree depth, this one must pass every check.
 
 # %%
-plot_predictive_check(idata, group="prior_predictive")
-
-# %% [markdown]
-# ## Convergence
-
-# %%
-parameters = [
-    "mu_gamma",
-    "sigma_gamma",
-    "gamma",
-    "sigma_alpha",
-    "alpha",
-    "sigma_beta",
-    "beta",
-    "sigma",
-]
-report = convergence_report(idata, parameters)
-display(report)
-report.require()
+identifiable_truth = zero_sum_truth(truth, "beta", absorbed=("alpha", "gamma", "mu_gamma"))
+checked = experiment.fit(model, "zero_sum_cell_lines", identifiable_truth)
+idata = checked.idata
+checked
 
 # %% [markdown]
 # ## Recovery of the true values
+#
+# The sgRNA and gene intercepts and the cell-line deviations, against the
+# truth re-expressed for zero-sum cell lines.
 
 # %%
-model_name = "zero_sum_cell_lines"
-identifiable_truth = zero_sum_truth(truth, "beta", absorbed=("alpha", "gamma", "mu_gamma"))
-table = recovery_table(idata, identifiable_truth, model_name, parameters)
-save_fit(artifacts_dir, model_name, idata, table)
-print(coverage_summary(table))
-table.drop(columns="model").round(3)
+checked.recovery()
 
 # %%
-plot_recovery(table, title="Model 5, zero-sum cell lines: posterior (blue) against the truth (red)")
+plotting.plot_recovery(
+    checked.table, title="Model 5, zero-sum cell lines: posterior (blue) against the truth (red)"
+)
 
 # %%
-plot_trace(idata, ["mu_gamma", "sigma_gamma", "gamma", "sigma_alpha", "sigma"])
+plotting.plot_trace(idata, ["mu_gamma", "sigma_gamma", "gamma", "sigma_alpha", "sigma"])
 
 # %% [markdown]
-# ## Posterior predictive check
+# ## Predictive checks
+#
+# With noise this small, the posterior side (right) is a sharp test: sgRNA and
+# cell-line effects together must reproduce the observed distribution almost
+# exactly.
 
 # %%
-plot_predictive_check(idata, group="posterior_predictive")
+plotting.plot_predictive_checks(idata)
 
 # %% [markdown]
 # ## Comparing the fits by PSIS-LOO
@@ -226,15 +169,12 @@ plot_predictive_check(idata, group="posterior_predictive")
 # $k > 0.7$ in `bad_pareto_k`).
 
 # %%
-comparison = loo_comparison(
-    {"free cell lines": (free_model, free_idata), "zero-sum cell lines": (model, idata)}
-)
-save_loo_comparison(artifacts_dir, "m5", comparison)
-display(comparison)
+experiment.compare_by_loo({"free cell lines": free_fit, "zero-sum cell lines": checked})
 
 # %% [markdown]
-# As in model 4, the two fits predict alike (the difference is within its
-# standard error) and no Pareto $k$ is large: constraining the cell-line
+# *(defaults)* As in model 4, the two fits predict alike (compare
+# `elpd_diff` with its standard error `dse` in the table) and no Pareto $k$
+# is large: constraining the cell-line
 # effects to sum to zero removes a direction the data never saw, and costs
 # nothing in prediction. LOO cannot tell which parameterisation is
 # identifiable; the convergence checks above can.
@@ -242,25 +182,47 @@ display(comparison)
 # %% [markdown]
 # ## Conclusions
 #
+# What the two fits showed, in this run's numbers.
+
+# %% tags=["remove-input"]
+sgrna_sd = checked.table[checked.table["parameter"].str.startswith("alpha[")]["sd"]
+free_sd = free_fit.table[free_fit.table["parameter"].str.startswith("alpha[")]["sd"]
+glue_values(
+    m5_free_sd=float(free_sd.median()),
+    m5_free_depth=sampling_efficiency(free_idata)["max_tree_depth"],
+    m5_sigma=true_sigma,
+    m5_seconds=idata.posterior.attrs["sampling_time"],
+    m5_sgrna_sd=float(sgrna_sd.median()),
+    m5_num_cell_lines=num_cell_lines,
+    m5_num_genes=len(sgrnas_per_gene),
+    m5_covered=checked.covered,
+    m5_known=checked.known,
+)
+rerun_note("m5", globals())
+
+# %% [markdown]
 # - Model 5 has model 4's problem in another place: two additive intercepts,
 #   sgRNA and cell line, identified only through their sum. The original's
 #   maximum tree depth, low ESS and posterior sds near 2.7 were all the one
-#   flat direction; the noise being tiny ($\sigma = 0.05$) only made the
-#   ridge narrower and the trajectories longer.
-# - Zero-sum cell-line effects remove the flat direction and the model samples
-#   in well under a second. The sgRNA intercepts come out with sds near 0.01,
-#   as 20 observations at noise 0.05 allow.
-# - What stays uncertain is what five genes can tell: $\mu_\gamma$ and
-#   $\sigma_\gamma$. The gene with one sgRNA borrows its spread
+#   flat direction; here the free model's short run reached tree depth
+#   {glue:text}`m5_free_depth` with sgRNA intercept sds near
+#   {glue:text}`m5_free_sd:.2f` (median). Small noise ($\sigma =$
+#   {glue:text}`m5_sigma`) only makes the ridge narrower and the trajectories
+#   longer.
+# - Zero-sum cell-line effects remove the flat direction: the model sampled in
+#   {glue:text}`m5_seconds:.1f` s, and the sgRNA intercepts come out with sds
+#   near {glue:text}`m5_sgrna_sd:.3f` (median), as
+#   {glue:text}`m5_num_cell_lines` observations each at that noise allow. Its
+#   94 % intervals cover {glue:text}`m5_covered` of the
+#   {glue:text}`m5_known` true values.
+# - What stays uncertain is what {glue:text}`m5_num_genes` genes can tell: $\mu_\gamma$ and
+#   $\sigma_\gamma$. *(defaults)* The gene with one sgRNA borrows its spread
 #   $\sigma_\alpha$ from the others, which is what the hierarchy is for.
-
-# %%
-print(f"{model_name}: {fit_summary(report, table)}")
-print(timing_summary(idata))
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
 
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

@@ -46,37 +46,23 @@
 #   original draw for draw.
 # ```
 
-# %%
-import dataclasses
-import time
-
-notebook_start = time.perf_counter()
-
+# %% tags=["hide-cell"]
 import numpy as np
 import pandas as pd
 import pymc as pm
 from IPython.display import display
 
-from crispr_models.artifacts import save_fit, save_loo_comparison
+from crispr_models import plotting
 from crispr_models.diagnostics import (
     HDI_LOWER,
     HDI_UPPER,
-    convergence_report,
     coverage,
-    coverage_summary,
-    fit_summary,
-    loo_comparison,
     recovery_table,
 )
-from crispr_models.fitting import SamplerSettings, fit, timing_summary
 from crispr_models.models import sgrna_copy_number_model
-from crispr_models.plotting import (
-    plot_observations,
-    plot_predictive_check,
-    plot_recovery,
-    plot_trace,
-)
+from crispr_models.prose import glue_values, rerun_note
 from crispr_models.simulation import simulate_sgrna_copy_number, z_scored_truth
+from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -91,13 +77,7 @@ true_mu_delta = -1.0  # mean gene copy-number slope
 true_sigma_delta = 1.0  # spread of gene slopes
 true_sigma_beta = 0.2  # spread of sgRNA slopes around their gene
 true_sigma = 0.3  # observation noise
-draws = 2000  # posterior draws per chain
-tune = 2000  # warm-up draws per chain
-chains = 4  # independent chains
-sampler = "nutpie"  # nutpie, pymc or numpyro
-target_accept = 0.97  # NUTS step-size target (the original used 0.95)
 parameterization = "non_centred"  # of the corrected model: centred or non_centred
-prior_draws = 500  # prior predictive draws
 short_draws = 500  # draws and warm-up per chain for the as-published fit
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
@@ -110,20 +90,9 @@ artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv
 
 # %%
 rng = np.random.default_rng(seed)
+experiment = Experiment.from_parameters("m6", rng, globals())
 data_rng = np.random.RandomState(seed) if reproduce_original else rng
-simulated = simulate_sgrna_copy_number(
-    data_rng,
-    sgrnas_per_gene=sgrnas_per_gene,
-    num_cell_lines=num_cell_lines,
-    copy_number_rates=copy_number_rates,
-    mu_gamma=true_mu_gamma,
-    sigma_gamma=true_sigma_gamma,
-    sigma_alpha=true_sigma_alpha,
-    mu_delta=true_mu_delta,
-    sigma_delta=true_sigma_delta,
-    sigma_beta=true_sigma_beta,
-    sigma=true_sigma,
-)
+simulated = experiment.simulate(simulate_sgrna_copy_number, data_rng)
 data, truth = simulated.observations, simulated.truth
 pd.DataFrame({"gamma": truth["gamma"], "delta": truth["delta"]}).round(6)
 
@@ -135,7 +104,9 @@ data.head()
 # held at two copies, is a narrow vertical band.
 
 # %%
-plot_observations(data, x="cna", x_label="copy number", title="Model 6: logFC against copy number")
+plotting.plot_observations(
+    data, x="cna", x_label="copy number", title="Model 6: logFC against copy number"
+)
 
 # %% [markdown]
 # The same data against the z-scored copy number: every gene now spans the
@@ -143,7 +114,7 @@ plot_observations(data, x="cna", x_label="copy number", title="Model 6: logFC ag
 # measurement noise blown up to unit variance.
 
 # %%
-plot_observations(
+plotting.plot_observations(
     data,
     x="cna_z",
     x_label="copy number, z-scored within gene",
@@ -162,26 +133,14 @@ plot_observations(
 # versions.
 
 # %%
-settings = SamplerSettings(
-    draws=draws,
-    tune=tune,
-    chains=chains,
-    sampler=sampler,
-    target_accept=target_accept,
-    prior_draws=prior_draws,
-)
-short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
 published_model = sgrna_copy_number_model(data, covariate="cna_z")
-published_idata = fit(published_model, rng, short)
-print(timing_summary(published_idata))
 gene_level = ["gamma", "delta"]
-published_report = convergence_report(published_idata, gene_level, pathological=True)
-display(published_report)
-
-against_simulated = recovery_table(
-    published_idata, truth, "as_published", gene_level, status="as_published"
+published_fit = experiment.fit(
+    published_model, "as_published", truth, gene_level, status="as_published"
 )
-save_fit(artifacts_dir, "as_published", published_idata, against_simulated)
+published_idata = published_fit.idata
+display(published_fit)
+against_simulated = published_fit.table
 against_rescaled = recovery_table(
     published_idata, z_scored_truth(truth, data), "as_published", gene_level
 )
@@ -213,58 +172,43 @@ against_simulated[["parameter", "mean", HDI_LOWER, HDI_UPPER, "true_value"]].ass
 model = sgrna_copy_number_model(data, covariate="cna", parameterization=parameterization)
 pm.model_to_graphviz(model)
 
-# %%
-idata = fit(model, rng, settings)
-print(timing_summary(idata))
-
 # %% [markdown]
-# ## Prior predictive check
+# ## Fit and convergence
+#
+# The corrected model in the form the parameters cell chooses (non-centred by
+# default), held to the same checks as every model to use.
 
 # %%
-plot_predictive_check(idata, group="prior_predictive")
-
-# %% [markdown]
-# ## Convergence
-
-# %%
-parameters = [
-    "mu_gamma",
-    "sigma_gamma",
-    "gamma",
-    "mu_delta",
-    "sigma_delta",
-    "delta",
-    "sigma_alpha",
-    "alpha",
-    "sigma_beta",
-    "beta",
-    "sigma",
-]
-report = convergence_report(idata, parameters)
-display(report)
-report.require()
+checked = experiment.fit(model, "copy_number", truth)
+idata = checked.idata
+checked
 
 # %% [markdown]
 # ## Recovery of the true values
+#
+# The raw-scale intercepts and copy-number slopes, now on the scale the data
+# were simulated on.
 
 # %%
-model_name = "copy_number"
-table = recovery_table(idata, truth, model_name, parameters)
-save_fit(artifacts_dir, model_name, idata, table)
-print(coverage_summary(table))
-table.drop(columns="model").round(3)
+checked.recovery()
 
 # %%
-plot_recovery(table, title="Model 6, corrected: posterior (blue) against the truth (red)")
+plotting.plot_recovery(
+    checked.table, title="Model 6, corrected: posterior (blue) against the truth (red)"
+)
 
 # %%
-plot_trace(idata, ["mu_gamma", "sigma_gamma", "gamma", "delta", "sigma"])
+plotting.plot_trace(idata, ["mu_gamma", "sigma_gamma", "gamma", "delta", "sigma"])
 
 # %% [markdown]
-# ## Posterior predictive check
+# ## Predictive checks
+#
+# On the raw copy number the priors (left) allow slopes of several logFC per
+# copy; the fitted model (right) should reproduce the observed logFC, the gene
+# held at two copies included.
 
 # %%
-plot_predictive_check(idata, group="posterior_predictive")
+plotting.plot_predictive_checks(idata)
 
 # %% [markdown]
 # ## Comparing the fits by PSIS-LOO
@@ -276,16 +220,22 @@ plot_predictive_check(idata, group="posterior_predictive")
 # Pareto $k > 0.7$ in `bad_pareto_k`).
 
 # %%
-comparison = loo_comparison(
-    {"as published (cna_z)": (published_model, published_idata), "corrected (cna)": (model, idata)}
+comparison = experiment.compare_by_loo(
+    {"as published (cna_z)": published_fit, "corrected (cna)": checked}
 )
-save_loo_comparison(artifacts_dir, "m6", comparison)
-display(comparison)
+loo_table = comparison.table.set_index("label")
+glue_values(
+    m6_elpd_diff=float(loo_table["elpd_diff"].abs().max()),
+    m6_dse=float(loo_table["dse"].max()),
+    m6_published_bad_k=int(loo_table.loc["as published (cna_z)", "bad_pareto_k"]),
+)
+comparison
 
 # %% [markdown]
-# The two fits predict about equally well: the difference is within its
-# standard error, and a couple of observations give the short published fit
-# a Pareto $k$ above 0.7. With an intercept and a slope per sgRNA, z-scoring
+# In this run the two fits' `elpd_loo` differ by
+# {glue:text}`m6_elpd_diff:.2f` (standard error {glue:text}`m6_dse:.2f`),
+# and {glue:text}`m6_published_bad_k` observations give the short published
+# fit a Pareto $k$ above 0.7. *(defaults)* They predict about equally well. With an intercept and a slope per sgRNA, z-scoring
 # the copy number within gene is close to a reparameterisation of the same
 # regression, so the predictions barely change. What changes is what the
 # slope means, and that is the reason to prefer the corrected model: the
@@ -295,28 +245,41 @@ display(comparison)
 # %% [markdown]
 # ## Conclusions
 #
+# What the as-published and the corrected fits showed, in this run's numbers.
+
+# %% tags=["remove-input"]
+glue_values(
+    m6_published_simulated=f"{coverage(against_simulated):.0%}",
+    m6_published_rescaled=f"{coverage(against_rescaled):.0%}",
+    m6_covered=checked.covered,
+    m6_known=checked.known,
+)
+rerun_note("m6", globals())
+
+# %% [markdown]
 # - The original fit was not wrong, it answered another question: on the
 #   z-scored copy number it estimated logFC at each gene's mean copy number and
-#   the change per gene-sd, and recovered those. Reported next to the
+#   the change per gene-sd, and recovered those (its 94 % intervals cover
+#   {glue:text}`m6_published_rescaled` of the rescaled gene effects and
+#   {glue:text}`m6_published_simulated` of the simulated ones). Reported next to the
 #   simulated values, it looked like a miss. A covariate transformed for the
 #   fit must be transformed back, or the simulation made on the same scale.
-# - Z-scoring within a gene also erases what copy number means: gene C's
+# - *(defaults)* Z-scoring within a gene also erases what copy number means: gene C's
 #   copy number is constant, and z-scoring turned its measurement noise into a
 #   unit-variance covariate.
-# - On the raw copy number the model recovers the truth. Gene C's intercept at
+# - On the raw copy number the model recovers the truth: its 94 % intervals
+#   cover {glue:text}`m6_covered` of the {glue:text}`m6_known` true values.
+#   *(defaults)* Gene C's intercept at
 #   zero copies is uncertain because no cell line has fewer than two copies;
 #   its logFC at two copies is sharp.
 # - The raw-scale geometry (a weakly identified gene, five genes for each
 #   gene-level sd) needs the non-centred form and a smaller step size; the
 #   next chapter measures that trade.
 
-# %%
-print(f"{model_name}: {fit_summary(report, table)}")
-print(timing_summary(idata))
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
-
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

@@ -42,35 +42,20 @@
 # $\sigma_\alpha = \sigma_\beta = 0.5$ and $\rho = -0.6$; the other values are
 # model 6's, and every gene's copy number varies (no gene held at two copies).
 
-# %%
-import time
-
-notebook_start = time.perf_counter()
-
+# %% tags=["hide-cell"]
 import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
-from IPython.display import display
 
-from crispr_models.artifacts import save_fit
+from crispr_models import plotting
 from crispr_models.diagnostics import (
-    convergence_report,
-    coverage_summary,
-    fit_summary,
     posterior_draws,
-    recovery_table,
 )
-from crispr_models.fitting import SamplerSettings, fit, timing_summary
 from crispr_models.models import correlated_sgrna_copy_number_model
-from crispr_models.plotting import (
-    plot_observations,
-    plot_pair,
-    plot_predictive_check,
-    plot_recovery,
-    plot_trace,
-)
+from crispr_models.prose import glue_values, rerun_note
 from crispr_models.simulation import simulate_sgrna_copy_number
+from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -86,36 +71,25 @@ true_mu_delta = -1.0  # mean gene copy-number slope
 true_sigma_delta = 1.0  # spread of gene slopes
 true_sigma = 0.3  # observation noise
 lkj_eta = 2.0  # LKJ shape: 1 is uniform over correlations, larger favours 0
-draws = 1000  # posterior draws per chain
-tune = 1000  # warm-up draws per chain
-chains = 4  # independent chains
-sampler = "nutpie"  # nutpie, pymc or numpyro
-target_accept = 0.95  # NUTS step-size target
-prior_draws = 500  # prior predictive draws
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
 # ## Simulated data
+#
+# Data simulated from known values, so that every fit below can be checked against the truth.
 
 # %%
 rng = np.random.default_rng(seed)
+experiment = Experiment.from_parameters("m6corr", rng, globals())
 rates = (1.0, 0.8, 1.2, 1.5, 2.0)  # model 6's, with gene C varying too
-simulated = simulate_sgrna_copy_number(
+simulated = experiment.simulate(
+    simulate_sgrna_copy_number,
     rng,
     sgrnas_per_gene=(sgrnas_per_gene,) * num_genes,
-    num_cell_lines=num_cell_lines,
     copy_number_rates=[rates[i % len(rates)] for i in range(num_genes)],
-    mu_gamma=true_mu_gamma,
-    sigma_gamma=true_sigma_gamma,
-    sigma_alpha=true_sigma_alpha,
-    mu_delta=true_mu_delta,
-    sigma_delta=true_sigma_delta,
-    sigma_beta=true_sigma_beta,
-    rho=true_rho,
-    sigma=true_sigma,
 )
 data, truth = simulated.observations, simulated.truth
-plot_observations(
+plotting.plot_observations(
     data,
     x="cna",
     x_label="copy number",
@@ -136,69 +110,59 @@ deviations = pd.DataFrame(
     }
 )
 print(f"sample correlation of the 50 simulated pairs: {deviations.corr().iloc[0, 1]:+.2f}")
-plot_pair(deviations, "intercept", "slope", title="Simulated sgRNA deviations from their gene")
+plotting.plot_pair(
+    deviations, "intercept", "slope", title="Simulated sgRNA deviations from their gene"
+)
 
 # %% [markdown]
 # ## Model graph
+#
+# Which parameters the data inform directly, and which only through the hierarchy.
 
 # %%
 model = correlated_sgrna_copy_number_model(data, eta=lkj_eta)
 pm.model_to_graphviz(model)
 
 # %% [markdown]
-# ## Fit
+# ## Fit and convergence
+#
+# The correlated model with the full settings, held to every check; its
+# recovery table is saved with the sgRNA rows.
 
 # %%
-settings = SamplerSettings(
-    draws=draws,
-    tune=tune,
-    chains=chains,
-    sampler=sampler,
-    target_accept=target_accept,
-    prior_draws=prior_draws,
+checked = experiment.fit(
+    model,
+    "correlated_effects",
+    truth,
+    [
+        "mu_gamma",
+        "sigma_gamma",
+        "gamma",
+        "mu_delta",
+        "sigma_delta",
+        "delta",
+        "sigma_alpha",
+        "sigma_beta",
+        "rho",
+        "alpha",
+        "beta",
+        "sigma",
+    ],
 )
-idata = fit(model, rng, settings)
-print(timing_summary(idata))
-
-# %% [markdown]
-# ## Prior predictive check
-
-# %%
-plot_predictive_check(idata, group="prior_predictive")
-
-# %% [markdown]
-# ## Convergence
-
-# %%
-parameters = [
-    "mu_gamma",
-    "sigma_gamma",
-    "gamma",
-    "mu_delta",
-    "sigma_delta",
-    "delta",
-    "sigma_alpha",
-    "sigma_beta",
-    "rho",
-    "alpha",
-    "beta",
-    "sigma",
-]
-report = convergence_report(idata, parameters)
-display(report)
-report.require()
+idata = checked.idata
+table = checked.table
+checked
 
 # %% [markdown]
 # ## Recovery of the true values
+#
+# The population-level parameters against their true values (the per-sgRNA
+# and per-gene rows are in the saved summary).
 
 # %%
-model_name = "correlated_effects"
-table = recovery_table(idata, truth, model_name, parameters)
-save_fit(artifacts_dir, model_name, idata, table)
-print(coverage_summary(table))
 population = ["mu_gamma", "sigma_gamma", "mu_delta", "sigma_delta"]
 population += ["sigma_alpha", "sigma_beta", "rho", "sigma"]
-table.set_index("parameter").loc[population].drop(columns="model").round(3)
+checked.recovery().set_index("parameter").loc[population]
 
 # %% [markdown]
 # An sgRNA's intercept and slope are estimated together, and their errors are
@@ -217,7 +181,7 @@ print(
 )
 
 # %%
-plot_recovery(
+plotting.plot_recovery(
     table[
         table["parameter"].isin(population) | table["parameter"].str.startswith(("gamma", "delta"))
     ],
@@ -235,43 +199,70 @@ print(
     f"rho: prior mean {prior_rho.mean():+.2f}, sd {prior_rho.std():.2f}; "
     f"posterior mean {rho.mean():+.2f}, sd {rho.std():.2f} (its 94 % HDI is in the table above)"
 )
-plot_trace(idata, ["rho", "sigma_alpha", "sigma_beta", "mu_delta", "sigma"])
+plotting.plot_trace(idata, ["rho", "sigma_alpha", "sigma_beta", "mu_delta", "sigma"])
 
 # %% [markdown]
-# ## Posterior predictive check
+# ## Predictive checks
+#
+# The LKJ prior on the sgRNA correlation changes little in the prior
+# predictive (left); the fitted model (right) should reproduce the observed
+# logFC across every sgRNA.
 
 # %%
-plot_predictive_check(idata, group="posterior_predictive")
+plotting.plot_predictive_checks(idata)
 
 # %% [markdown]
 # ## Conclusions
 #
-# - The model the original could not write takes three lines in PyMC 5:
+# What the fit showed, in this run's numbers.
+
+# %% tags=["remove-input"]
+sgrna_rows = table[table["parameter"].str.match(r"(alpha|beta)\[")]
+population_rows = table[table["parameter"].isin(population)]
+glue_values(
+    m6corr_divergences=checked.report.divergences,
+    m6corr_num_sgrnas=len(data["sgrna"].unique()),
+    m6corr_rho_mean=float(rho.mean()),
+    m6corr_rho_sd=float(rho.std()),
+    m6corr_true_rho=true_rho,
+    m6corr_population_covered=int(population_rows["hdi_covers_truth"].astype(bool).sum()),
+    m6corr_population=len(population_rows),
+    m6corr_sgrna_missed=int((~sgrna_rows["hdi_covers_truth"].astype(bool)).sum()),
+    m6corr_sgrna_rows=len(sgrna_rows),
+    m6corr_sgrna_expected=round(0.06 * len(sgrna_rows), 1),
+)
+rerun_note("m6corr", globals())
+
+# %% [markdown]
+# - The model the original could not write takes three lines in PyMC:
 #   `pm.LKJCholeskyCov` for the sds and the correlation, a standard normal
 #   per sgRNA, and the Cholesky factor to correlate them. The non-centred form
-#   samples without divergences.
-# - The correlation is recovered, with an interval that says how much 50
-#   sgRNAs can tell: a correlation is estimated from the population of
-#   sgRNAs, so its precision grows with their number, not with the cell lines.
-# - With the default seed every population parameter is covered. Per sgRNA,
-#   the 94 % intervals should miss about 6 of 100 effects; with the default
-#   seed they miss more, in intercept-slope pairs of the same sgRNAs. One
-#   data set cannot say whether that is chance or miscalibration;
+#   sampled with {glue:text}`m6corr_divergences` divergences.
+# - The correlation: posterior mean {glue:text}`m6corr_rho_mean:+.2f` (sd
+#   {glue:text}`m6corr_rho_sd:.2f`) against the true
+#   {glue:text}`m6corr_true_rho`, an interval that says how much
+#   {glue:text}`m6corr_num_sgrnas` sgRNAs can tell: a correlation is estimated
+#   from the population of sgRNAs, so its precision grows with their number,
+#   not with the cell lines.
+# - {glue:text}`m6corr_population_covered` of the
+#   {glue:text}`m6corr_population` population parameters are covered. Per
+#   sgRNA, the 94 % intervals missed {glue:text}`m6corr_sgrna_missed` of
+#   {glue:text}`m6corr_sgrna_rows` effects, where about
+#   {glue:text}`m6corr_sgrna_expected` misses are expected, and misses come in
+#   intercept-slope pairs of the same sgRNAs. One data set cannot say whether
+#   more misses than expected are chance or miscalibration;
 #   {doc}`simulation-based calibration <sbc>` over 200 data sets says
 #   chance: there the intervals of the sgRNA intercepts and slopes cover
 #   the truth as often as they should.
-# - With model 6's 15 sgRNAs and sds of 0.2 against noise 0.3, the same model
+# - *(defaults)* With model 6's 15 sgRNAs and sds of 0.2 against noise 0.3, the same model
 #   would return a posterior for $\rho$ close to its prior: the original's
 #   data could not have answered the question it wanted to ask. Designing the
 #   simulation for the question comes first.
 
-# %%
-print(f"{model_name}: {fit_summary(report, table)}")
-print(timing_summary(idata))
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
-
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

@@ -30,7 +30,7 @@
 # gene effects deviations from it. (Re-centring them on zero,
 # $\gamma_g \sim \mathcal{N}(0, \sigma_\gamma)$, is identifiable too, but with
 # five genes the split between $\alpha$ and the $\gamma_g$ then rests on that
-# prior alone and samples slowly: a bulk ESS near 400 from 8000 draws here.)
+# prior alone; that variant is not fitted here.)
 #
 # Both models are fitted on the raw copy number, the scale the data are made
 # on. Model 6's gene C, held at two copies, makes that scale hard to sample
@@ -40,92 +40,58 @@
 # otherwise simulated as model 6's. With every gene informed, the centred
 # form samples well.
 
-# %%
-import dataclasses
-import time
-
-notebook_start = time.perf_counter()
-
+# %% tags=["hide-cell"]
 import numpy as np
 import pymc as pm
 from IPython.display import display
 
-from crispr_models.artifacts import save_fit, save_loo_comparison
+from crispr_models import plotting
 from crispr_models.diagnostics import (
-    convergence_report,
-    coverage_summary,
-    fit_summary,
-    loo_comparison,
     posterior_draws,
-    recovery_table,
     sampling_efficiency,
 )
-from crispr_models.fitting import SamplerSettings, fit, timing_summary
 from crispr_models.models import sgrna_copy_number_model
-from crispr_models.plotting import (
-    plot_observations,
-    plot_pair,
-    plot_predictive_check,
-    plot_recovery,
-    plot_trace,
-)
+from crispr_models.prose import glue_values, rerun_note
 from crispr_models.simulation import global_intercept_truth, simulate_sgrna_copy_number
+from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
 num_cell_lines = 20  # cell lines
 copy_number_rates = (1.0, 0.8, 1.2, 1.5, 2.0)  # Poisson rate per gene; None: held at 2
-draws = 2000  # posterior draws per chain
-tune = 2000  # warm-up draws per chain
-chains = 4  # independent chains
-sampler = "nutpie"  # nutpie, pymc or numpyro
-target_accept = 0.97  # NUTS step-size target; 0.95 leaves two divergences with nutpie 0.16.11
 parameterization = "centred"  # centred or non_centred
-prior_draws = 500  # prior predictive draws
 short_draws = 500  # draws and warm-up per chain for the pathological variant
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
 # ## Simulated data
+#
+# Data simulated from known values, so that every fit below can be checked against the truth.
 
 # %%
 rng = np.random.default_rng(seed)
-simulated = simulate_sgrna_copy_number(
-    rng, num_cell_lines=num_cell_lines, copy_number_rates=copy_number_rates
-)
+experiment = Experiment.from_parameters("m6global", rng, globals())
+simulated = experiment.simulate(simulate_sgrna_copy_number, rng)
 data, truth = simulated.observations, simulated.truth
-plot_observations(
+plotting.plot_observations(
     data, x="cna", x_label="copy number", title="Model 6.2: logFC against copy number"
 )
 
 # %% [markdown]
 # ## The original model 6.2 (pathological)
+#
+# The original's model, fitted briefly to show what its redundant intercept does to sampling.
 
 # %%
-settings = SamplerSettings(
-    draws=draws,
-    tune=tune,
-    chains=chains,
-    sampler=sampler,
-    target_accept=target_accept,
-    prior_draws=prior_draws,
-)
-short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
 redundant = sgrna_copy_number_model(
     data, parameterization=parameterization, global_intercept="redundant"
 )
-redundant_idata = fit(redundant, rng, short)
-print(timing_summary(redundant_idata))
-save_fit(
-    artifacts_dir,
-    "redundant_global_intercept",
-    redundant_idata,
-    recovery_table(redundant_idata, truth, "redundant_global_intercept", status="pathological"),
+redundant_fit = experiment.fit(
+    redundant, "redundant_global_intercept", truth, status="pathological"
 )
+redundant_idata = redundant_fit.idata
 print("largest tree depth:", sampling_efficiency(redundant_idata)["max_tree_depth"])
-display(
-    convergence_report(redundant_idata, ["alpha_global", "mu_gamma", "gamma"], pathological=True)
-)
+redundant_fit
 
 # %% [markdown]
 # The two intercepts slide against each other along a line of slope $-1$:
@@ -134,7 +100,7 @@ display(
 # %%
 pair = posterior_draws(redundant_idata, ["alpha_global", "mu_gamma"])
 display(pair.assign(sum=pair["alpha_global"] + pair["mu_gamma"]).std().rename("posterior sd"))
-plot_pair(
+plotting.plot_pair(
     pair,
     "alpha_global",
     "mu_gamma",
@@ -143,6 +109,8 @@ plot_pair(
 
 # %% [markdown]
 # ## The identifiable model: zero-sum gene intercepts
+#
+# The repair: the global intercept kept, the gene intercepts made deviations from it.
 
 # %%
 model = sgrna_copy_number_model(
@@ -150,18 +118,10 @@ model = sgrna_copy_number_model(
 )
 pm.model_to_graphviz(model)
 
-# %%
-idata = fit(model, rng, settings)
-print(timing_summary(idata))
-
 # %% [markdown]
-# ## Prior predictive check
-
-# %%
-plot_predictive_check(idata, group="prior_predictive")
-
-# %% [markdown]
-# ## Convergence
+# ## Fit and convergence
+#
+# The zero-sum version with the full settings, held to every check.
 
 # %%
 parameters = [
@@ -177,9 +137,11 @@ parameters = [
     "beta",
     "sigma",
 ]
-report = convergence_report(idata, parameters)
-display(report)
-report.require()
+checked = experiment.fit(
+    model, "global_intercept_zero_sum_genes", global_intercept_truth(truth), parameters
+)
+idata = checked.idata
+checked
 
 # %% [markdown]
 # ## Recovery of the true values
@@ -189,23 +151,25 @@ report.require()
 # from it.
 
 # %%
-model_name = "global_intercept_zero_sum_genes"
-table = recovery_table(idata, global_intercept_truth(truth), model_name, parameters)
-save_fit(artifacts_dir, model_name, idata, table)
-print(coverage_summary(table))
-table.drop(columns="model").round(3)
+checked.recovery()
 
 # %%
-plot_recovery(table, title="Model 6.2, zero-sum genes: posterior (blue) against the truth (red)")
+plotting.plot_recovery(
+    checked.table, title="Model 6.2, zero-sum genes: posterior (blue) against the truth (red)"
+)
 
 # %%
-plot_trace(idata, ["alpha_global", "sigma_gamma", "gamma", "mu_delta", "sigma"])
+plotting.plot_trace(idata, ["alpha_global", "sigma_gamma", "gamma", "mu_delta", "sigma"])
 
 # %% [markdown]
-# ## Posterior predictive check
+# ## Predictive checks
+#
+# The zero-sum model's prior (left) is model 6's with the global intercept
+# moved out of the genes; its posterior draws (right) should reproduce the
+# data as model 6's do.
 
 # %%
-plot_predictive_check(idata, group="posterior_predictive")
+plotting.plot_predictive_checks(idata)
 
 # %% [markdown]
 # ## Comparing the fits by PSIS-LOO
@@ -216,17 +180,23 @@ plot_predictive_check(idata, group="posterior_predictive")
 # with Pareto $k > 0.7$ in `bad_pareto_k`).
 
 # %%
-comparison = loo_comparison(
-    {"redundant (6.2)": (redundant, redundant_idata), "zero-sum genes": (model, idata)}
+comparison = experiment.compare_by_loo(
+    {"redundant (6.2)": redundant_fit, "zero-sum genes": checked}
 )
-save_loo_comparison(artifacts_dir, "m6global", comparison)
-display(comparison)
+loo_table = comparison.table.set_index("label")
+glue_values(
+    m6global_elpd_diff=float(loo_table["elpd_diff"].abs().max()),
+    m6global_dse=float(loo_table["dse"].max()),
+    m6global_bad_k=", ".join(f"{n} {k}" for n, k in loo_table["bad_pareto_k"].items()),
+)
+comparison
 
 # %% [markdown]
-# The redundant and the zero-sum model predict alike: their `elpd_loo`
-# differ by well under one unit, a difference of no consequence (below the
-# 4 under which {cite:t}`sivula2020loo` advise against reading it), and the
-# same one or two observations have a Pareto $k$ near 0.7 in both. The
+# The redundant and the zero-sum model predict alike in this run: their
+# `elpd_loo` differ by {glue:text}`m6global_elpd_diff:.2f` (standard error
+# {glue:text}`m6global_dse:.2f`), below the 4 under which
+# {cite:t}`sivula2020loo` advise against reading a difference, and the
+# observations with Pareto $k > 0.7$ are: {glue:text}`m6global_bad_k`. The
 # redundant intercept moves along a ridge that leaves every prediction
 # unchanged. LOO is blind to that ridge; the convergence report of the
 # redundant fit is not.
@@ -234,26 +204,41 @@ display(comparison)
 # %% [markdown]
 # ## Conclusions
 #
+# What the two fits showed, in this run's numbers.
+
+# %% tags=["remove-input"]
+glue_values(
+    m6global_redundant_r_hat=redundant_fit.report.max_r_hat,
+    m6global_redundant_ess=redundant_fit.report.min_ess_bulk,
+    m6global_redundant_divergences=redundant_fit.report.divergences,
+    m6global_covered=checked.covered,
+    m6global_known=checked.known,
+)
+rerun_note("m6global", globals())
+
+# %% [markdown]
 # - A hierarchical prior with a free mean already is an intercept. Adding a
 #   global intercept on top duplicates it; the sum is identified, the parts
 #   only by their priors. The original's slow sampling, maximum tree depth and
-#   low ESS were that flat direction; there were no divergences because a flat
-#   direction is not a funnel, just a long way to travel.
+#   low ESS were that flat direction (here: r-hat
+#   {glue:text}`m6global_redundant_r_hat:.2f`, lowest bulk ESS
+#   {glue:text}`m6global_redundant_ess:.0f`,
+#   {glue:text}`m6global_redundant_divergences` divergences): a flat direction
+#   is not a funnel, just a long way to travel.
 # - Either drop the global intercept (model 6 as it was) or keep it and make
-#   the gene intercepts sum to zero. Both describe the same data; the
+#   the gene intercepts sum to zero (its 94 % intervals cover
+#   {glue:text}`m6global_covered` of the {glue:text}`m6global_known` true
+#   values). Both describe the same data; the
 #   zero-sum version reads more naturally when other terms are added to the
 #   linear predictor, and its global intercept is the average gene's.
 # - The same check applies to any new term: if adding a constant to it and
 #   subtracting the constant from another term leaves every prediction
 #   unchanged, one of the two needs an anchor.
 
-# %%
-print(f"{model_name}: {fit_summary(report, table)}")
-print(timing_summary(idata))
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
-
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

@@ -25,39 +25,36 @@
 # `target_accept = 0.95`, so only the parameterisation differs within a
 # data set.
 
-# %%
+# %% tags=["hide-cell"]
 import re
-import time
-
-notebook_start = time.perf_counter()
 
 import numpy as np
 import pandas as pd
 from IPython.display import display
 
+from crispr_models import plotting
 from crispr_models.artifacts import save_fit, save_table
 from crispr_models.diagnostics import recovery_table, sampling_efficiency
-from crispr_models.fitting import SamplerSettings, sample_posterior, timing_summary
+from crispr_models.fitting import sample_posterior, timing_summary
 from crispr_models.models import PARAMETERIZATIONS, sgrna_copy_number_model
-from crispr_models.plotting import plot_efficiency, plot_observations
+from crispr_models.prose import glue_values, rerun_note
 from crispr_models.simulation import simulate_sgrna_copy_number
+from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
 num_cell_lines_few = 4  # cell lines in the data-poor data set
 true_sigma_noisy = 1.0  # observation noise in the data-poor data set
-draws = 1000  # posterior draws per chain
-tune = 1000  # warm-up draws per chain
-chains = 4  # independent chains
-sampler = "nutpie"  # nutpie, pymc or numpyro
-target_accept = 0.95  # NUTS step-size target, the same for every fit
 artifacts_dir = ""  # set by crispr-models run: where the fits and the comparison table go
 
 # %% [markdown]
 # ## The data sets
+#
+# Three data sets that differ in how well they inform each sgRNA, the condition the choice of parameterisation turns on.
 
 # %%
 rng = np.random.default_rng(seed)
+experiment = Experiment.from_parameters("m6param", rng, globals())
 original = simulate_sgrna_copy_number(np.random.RandomState(seed)).observations
 data_poor = simulate_sgrna_copy_number(
     rng, num_cell_lines=num_cell_lines_few, sigma=true_sigma_noisy
@@ -67,7 +64,7 @@ scenarios = {
     "raw, 20 lines": (original, "cna"),
     f"z-scored, {num_cell_lines_few} lines, noisy": (data_poor, "cna_z"),
 }
-plot_observations(
+plotting.plot_observations(
     data_poor,
     x="cna_z",
     x_label="copy number, z-scored within gene",
@@ -76,11 +73,12 @@ plot_observations(
 
 # %% [markdown]
 # ## Six fits
+#
+# Each parameterisation on each data set, with the same sampler settings, measured by the book's convergence checks and by effective draws per second.
 
 # %%
-settings = SamplerSettings(
-    draws=draws, tune=tune, chains=chains, sampler=sampler, target_accept=target_accept
-)
+settings = experiment.settings
+display(experiment)
 parameters = ["mu_gamma", "sigma_gamma", "gamma", "mu_delta", "sigma_delta", "delta"]
 parameters += ["sigma_alpha", "alpha", "sigma_beta", "beta", "sigma"]
 rows = []
@@ -89,7 +87,7 @@ for scenario, (observations, covariate) in scenarios.items():
         model = sgrna_copy_number_model(
             observations, covariate=covariate, parameterization=parameterization
         )
-        idata = sample_posterior(model, settings, rng)
+        idata = sample_posterior(model, rng, settings)
         print(f"{scenario}, {parameterization}: {timing_summary(idata)}")
         efficiency = sampling_efficiency(idata, parameters)
         rows.append(
@@ -110,7 +108,7 @@ save_table(artifacts_dir, "parameterization_comparison", comparison)
 display(comparison.round(3))
 
 # %%
-plot_efficiency(comparison, title="Centred or non-centred: effective draws per second")
+plotting.plot_efficiency(comparison, title="Centred or non-centred: effective draws per second")
 
 # %% [markdown]
 # "converged" applies the book's checks to each fit: no divergences, r-hat
@@ -127,14 +125,36 @@ winners = (
 )
 display(winners.round(1))
 
+
+# %% tags=["remove-input"]
+def _scenario_line(scenario: str) -> str:
+    """Both forms' divergences and speed in one data set, the better first."""
+    rows = comparison[comparison["scenario"] == scenario].sort_values(
+        ["divergences", "ess_per_second"], ascending=[True, False]
+    )
+    return f"{scenario}: " + ", against ".join(
+        f"{r.parameterization} {r.divergences} divergences and {r.ess_per_second:.0f} "
+        "effective draws per second"
+        for r in rows.itertuples()
+    )
+
+
+glue_values(m6param_results="; ".join(map(_scenario_line, scenarios)) + ".")
+
 # %% [markdown]
 # ## Conclusions
 #
-# - Where every group is well informed (the original data on the z-scored
+# What the measurements above say, and why. In this run: {glue:text}`m6param_results`
+
+# %% tags=["remove-input"]
+rerun_note("m6param", globals())
+
+# %% [markdown]
+# - *(defaults)* Where every group is well informed (the original data on the z-scored
 #   covariate), the centred form samples cleanly and much faster: the
 #   posterior of each effect is narrow and nearly independent of the
 #   hierarchy's scale, which is the geometry the centred form suits.
-# - Where the data inform some groups weakly, the centred form meets the
+# - *(defaults)* Where the data inform some groups weakly, the centred form meets the
 #   funnel: the scale of a group-level sd and the effects under it are
 #   strongly dependent, NUTS cannot find one step size for both, and
 #   divergences follow. Few cell lines and larger noise do it to every sgRNA;
@@ -150,11 +170,10 @@ display(winners.round(1))
 #   divergences are the ones whose estimates cannot be trusted, whatever
 #   their ESS.
 
-# %%
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
-
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

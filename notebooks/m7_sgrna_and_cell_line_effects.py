@@ -35,41 +35,25 @@
 #   cell-line effects (model 5's fix) and $\mu_\gamma \sim \mathcal{N}(0, 5)$,
 #   scales $\text{Exp}(1)$.
 
-# %%
-import dataclasses
-import time
-
-notebook_start = time.perf_counter()
-
+# %% tags=["hide-cell"]
 import numpy as np
 import pymc as pm
 from IPython.display import display
 from plotnine import element_blank, theme
 
-from crispr_models.artifacts import save_fit, save_loo_comparison
+from crispr_models import plotting
 from crispr_models.diagnostics import (
-    convergence_report,
-    coverage_summary,
-    fit_summary,
-    loo_comparison,
     posterior_draws,
-    recovery_table,
 )
-from crispr_models.fitting import SamplerSettings, fit, timing_summary
 from crispr_models.models import (
     additive_gene_cell_line_model,
     gene_by_cell_line_model,
     sgrna_by_cell_line_model,
     sgrna_cell_line_model,
 )
-from crispr_models.plotting import (
-    plot_observations,
-    plot_pair,
-    plot_predictive_check,
-    plot_recovery,
-    plot_trace,
-)
+from crispr_models.prose import glue_values, rerun_note
 from crispr_models.simulation import simulate_sgrna_cell_line, zero_sum_truth
+from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -81,34 +65,23 @@ true_sigma_alpha = 0.2  # spread of sgRNAs around their gene
 true_mu_beta = 0.0  # mean cell-line effect
 true_sigma_beta = 1.0  # spread of cell-line effects
 true_sigma = 0.3  # observation noise
-draws = 1000  # posterior draws per chain
-tune = 1000  # warm-up draws per chain
-chains = 4  # independent chains
-sampler = "nutpie"  # nutpie, pymc or numpyro
-target_accept = 0.9  # NUTS step-size target (the original used 0.95)
-prior_draws = 500  # prior predictive draws
 short_draws = 500  # draws and warm-up per chain for the models shown, not recommended
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
 # ## Simulated data
+#
+# Data simulated from known values, so that every fit below can be checked against the truth.
 
 # %%
 rng = np.random.default_rng(seed)
-simulated = simulate_sgrna_cell_line(
-    rng,
-    sgrnas_per_gene=tuple(range(1, num_genes + 1)),
-    num_cell_lines=num_cell_lines,
-    mu_gamma=true_mu_gamma,
-    sigma_gamma=true_sigma_gamma,
-    sigma_alpha=true_sigma_alpha,
-    mu_beta=true_mu_beta,
-    sigma_beta=true_sigma_beta,
-    sigma=true_sigma,
+experiment = Experiment.from_parameters("m7", rng, globals())
+simulated = experiment.simulate(
+    simulate_sgrna_cell_line, rng, sgrnas_per_gene=tuple(range(1, num_genes + 1))
 )
 data, truth = simulated.observations, simulated.truth
 print(f"{len(data)} rows, {data['sgrna'].nunique()} sgRNAs")
-plot_observations(
+plotting.plot_observations(
     data,
     x="cell_line",
     x_label="cell line",
@@ -123,21 +96,13 @@ plot_observations(
 
 # %%
 identifiable_truth = zero_sum_truth(truth, "beta", absorbed=("alpha", "gamma", "mu_gamma"))
-settings = SamplerSettings(
-    draws=draws,
-    tune=tune,
-    chains=chains,
-    sampler=sampler,
-    target_accept=target_accept,
-    prior_draws=prior_draws,
-)
-short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
 
 # %% [markdown]
 # ## 7a: a gene-by-cell-line intercept
 #
 # 7a samples well, but its gene and cell-line effects are only row and column
-# averages of 200 intercepts drawn from one shared prior. It has no sgRNA
+# averages of one intercept per gene and cell line, all drawn from one shared
+# prior. It has no sgRNA
 # level, so a gene's sgRNAs count as replicates: the interval of a gene's
 # effect allows for the noise but not for its sgRNAs' own spread around the
 # gene, which matters most for genes with one or two sgRNAs. It also has no
@@ -146,23 +111,23 @@ short = dataclasses.replace(settings, draws=short_draws, tune=short_draws)
 
 # %%
 model_7a = gene_by_cell_line_model(data)
-idata_7a = fit(model_7a, rng, short)
-print(timing_summary(idata_7a))
-display(convergence_report(idata_7a, ["mu_alpha", "sigma_alpha", "sigma"], pathological=True))
 truth_7a = {
     "gene_effect": identifiable_truth["gamma"],
     "cell_line_effect": identifiable_truth["beta"],
 }
-table_7a = recovery_table(
-    idata_7a,
-    truth_7a,
+fit_7a = experiment.fit(
+    model_7a,
     "gene_by_cell_line_7a",
-    ["gene_effect", "cell_line_effect"],
+    truth_7a,
+    ["mu_alpha", "sigma_alpha", "sigma", "gene_effect", "cell_line_effect"],
     status="pathological",
 )
-save_fit(artifacts_dir, "gene_by_cell_line_7a", idata_7a, table_7a)
-print("7a:", coverage_summary(table_7a))
-plot_recovery(table_7a, title="7a: derived effects (blue) against the truth (red)")
+idata_7a = fit_7a.idata
+display(fit_7a)
+plotting.plot_recovery(
+    fit_7a.table.dropna(subset=["true_value"]),
+    title="7a: derived effects (blue) against the truth (red)",
+)
 
 # %% [markdown]
 # ## 7b: an sgRNA-by-cell-line intercept (pathological)
@@ -175,20 +140,16 @@ plot_recovery(table_7a, title="7a: derived effects (blue) against the truth (red
 
 # %%
 model_7b = sgrna_by_cell_line_model(data)
-idata_7b = fit(model_7b, rng, short)
-print(timing_summary(idata_7b))
-save_fit(
-    artifacts_dir,
+fit_7b = experiment.fit(
+    model_7b,
     "sgrna_by_cell_line_7b",
-    idata_7b,
-    recovery_table(idata_7b, identifiable_truth, "sgrna_by_cell_line_7b", status="pathological"),
+    identifiable_truth,
+    ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma"],
+    status="pathological",
 )
-display(
-    convergence_report(
-        idata_7b, ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma"], pathological=True
-    )
-)
-plot_pair(
+idata_7b = fit_7b.idata
+display(fit_7b)
+plotting.plot_pair(
     posterior_draws(idata_7b, ["sigma_alpha", "sigma"]),
     "sigma_alpha",
     "sigma",
@@ -206,15 +167,16 @@ plot_pair(
 
 # %%
 model_7c = additive_gene_cell_line_model(data)
-idata_7c = fit(model_7c, rng, short)
-print(timing_summary(idata_7c))
-display(convergence_report(idata_7c, pathological=True))
 truth_7c = {"alpha": identifiable_truth["gamma"], "beta": identifiable_truth["beta"]}
-table_7c = recovery_table(
-    idata_7c, truth_7c, "additive_7c", ["alpha", "beta"], status="pathological"
+fit_7c = experiment.fit(
+    model_7c,
+    "additive_7c",
+    truth_7c,
+    ["mu_alpha", "sigma_alpha", "alpha", "mu_beta", "sigma_beta", "beta", "sigma"],
+    status="pathological",
 )
-save_fit(artifacts_dir, "additive_7c", idata_7c, table_7c)
-print("7c:", coverage_summary(table_7c))
+idata_7c = fit_7c.idata
+display(fit_7c)
 print(
     f"7c noise sd: {idata_7c.posterior['sigma'].mean():.3f} "
     f"(simulated noise {true_sigma}, with the sgRNA spread {true_sigma_alpha} on top)"
@@ -230,63 +192,50 @@ print(
 model = sgrna_cell_line_model(data, cell_line_effect="zero_sum")
 pm.model_to_graphviz(model)
 
-# %%
-idata = fit(model, rng, settings)
-print(timing_summary(idata))
-
 # %% [markdown]
-# ## Prior predictive check
+# ## Fit and convergence
+#
+# The hierarchical 7c with the full settings, held to every check.
 
 # %%
-plot_predictive_check(idata, group="prior_predictive")
-
-# %% [markdown]
-# ## Convergence
-
-# %%
-parameters = [
-    "mu_gamma",
-    "sigma_gamma",
-    "gamma",
-    "sigma_alpha",
-    "alpha",
-    "sigma_beta",
-    "beta",
-    "sigma",
-]
-report = convergence_report(idata, parameters)
-display(report)
-report.require()
+checked = experiment.fit(model, "hierarchical_7c", identifiable_truth)
+idata = checked.idata
+table = checked.table
+checked
 
 # %% [markdown]
 # ## Recovery of the true values
+#
+# Each posterior against the value that simulated the data (the
+# {glue:text}`m7_num_sgrnas` sgRNA intercepts left out of the table).
 
 # %%
-model_name = "hierarchical_7c"
-table = recovery_table(idata, identifiable_truth, model_name, parameters)
-save_fit(artifacts_dir, model_name, idata, table)
-print(coverage_summary(table))
-table[~table["parameter"].str.startswith("alpha[")].drop(columns="model").round(3)
+recovery = checked.recovery()
+recovery[~recovery["parameter"].str.startswith("alpha[")]
 
 # %%
-plot_recovery(
+plotting.plot_recovery(
     table[~table["parameter"].str.startswith("alpha[")],
     title="Hierarchical 7c: posterior (blue) against the truth (red), sgRNAs left out",
 )
 
 # %%
-plot_trace(idata, ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma_beta", "sigma"])
+plotting.plot_trace(idata, ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma_beta", "sigma"])
 
 # %% [markdown]
-# ## Posterior predictive check
+# ## Predictive checks
+#
+# The hierarchical 7c's prior (left) and fit (right): the fit should reproduce
+# the observed logFC, including the sgRNA spread that 7c without an sgRNA
+# level had to push into its noise.
 
 # %%
-plot_predictive_check(idata, group="posterior_predictive")
+plotting.plot_predictive_checks(idata)
 
 # %% [markdown]
 # ## Comparing the fits by PSIS-LOO
 #
-# The four models fit the same 1100 observations, so PSIS-LOO
+# The four models fit the same observations, so PSIS-LOO
 # {cite:p}`vehtari2017loo,vehtari2024psis` can rank them by how well they
 # predict a left-out observation: `elpd_loo` (higher is better),
 # `elpd_diff` and `dse` (the difference from the best and its standard
@@ -295,27 +244,28 @@ plot_predictive_check(idata, group="posterior_predictive")
 # be trusted).
 
 # %%
-comparison = loo_comparison(
-    {
-        "7a": (model_7a, idata_7a),
-        "7b": (model_7b, idata_7b),
-        "7c": (model_7c, idata_7c),
-        "hierarchical 7c": (model, idata),
-    }
+comparison = experiment.compare_by_loo(
+    {"7a": fit_7a, "7b": fit_7b, "7c": fit_7c, "hierarchical 7c": checked}
 )
-save_loo_comparison(artifacts_dir, "m7", comparison)
-display(comparison)
+loo_table = comparison.table.set_index("label")
+glue_values(
+    m7_best=loo_table.index[0],
+    m7_bad_k_7a=int(loo_table.loc["7a", "bad_pareto_k"]),
+    m7_bad_k_7b=int(loo_table.loc["7b", "bad_pareto_k"]),
+    m7_rows=len(data),
+)
+comparison
 
 # %% [markdown]
-# The hierarchical 7c predicts best, by far more than the standard error of
-# any difference. 7c, with the sgRNAs pooled into their gene, predicts worse
+# In this run {glue:text}`m7_best` predicts best; compare each `elpd_diff`
+# with its `dse` in the table. *(defaults)* 7c, with the sgRNAs pooled into their gene, predicts worse
 # because it cannot represent the spread of sgRNAs within a gene and widens
 # the noise instead. 7a and 7b are where PSIS-LOO itself breaks: 7b has an
 # intercept for every observation, so leaving an observation out leaves its
 # intercept with nothing but its prior; the importance weights become
-# heavy-tailed and hundreds of Pareto $k$ exceed 0.7. 7a's gene-by-cell-line
-# intercepts rest on five or so observations each, and several of its $k$
-# are large too. Their `elpd_loo` are not reliable estimates: a model with a
+# heavy-tailed and {glue:text}`m7_bad_k_7b` of its {glue:text}`m7_rows`
+# Pareto $k$ exceed 0.7. 7a's gene-by-cell-line intercepts rest on a few
+# observations each, and {glue:text}`m7_bad_k_7a` of its $k$ exceed 0.7 too. Their `elpd_loo` are not reliable estimates: a model with a
 # parameter per observation (or per handful) has to be compared by K-fold
 # cross-validation, refitting without whole groups. The ranking, though,
 # agrees with everything else in this chapter.
@@ -323,27 +273,44 @@ display(comparison)
 # %% [markdown]
 # ## Conclusions
 #
+# What the four fits showed, in this run's numbers.
+
+# %% tags=["remove-input"]
+glue_values(
+    m7_num_sgrnas=len(data["sgrna"].unique()),
+    m7_7b_r_hat=fit_7b.report.max_r_hat,
+    m7_7c_r_hat=fit_7c.report.max_r_hat,
+    m7_7c_sigma=float(idata_7c.posterior["sigma"].mean()),
+    m7_true_sigma=true_sigma,
+    m7_covered=checked.covered,
+    m7_known=checked.known,
+    m7_seconds=idata.posterior.attrs["sampling_time"],
+)
+rerun_note("m7", globals())
+
+# %% [markdown]
 # - 7a and 7b fail for opposite reasons. 7a has no structure: one intercept
 #   per gene and cell line, no sgRNA level, effects only as averages, and
 #   intervals for gene effects that ignore the sgRNA spread. 7b is too fine:
-#   one parameter per row, which the data cannot tell from noise.
+#   one parameter per row, which the data cannot tell from noise (r-hat
+#   {glue:text}`m7_7b_r_hat:.2f` in its short run).
 # - 7c is the right structure without the sgRNA level, identified by a
-#   prior: it converges slowly, and its noise sd absorbs the sgRNA spread.
+#   prior: it converges slowly (r-hat {glue:text}`m7_7c_r_hat:.2f` in its
+#   short run), and its noise sd, {glue:text}`m7_7c_sigma:.3f` against the
+#   simulated {glue:text}`m7_true_sigma`, absorbs the sgRNA spread.
 # - The hierarchical 7c is the generative model with one constraint, zero-sum
-#   cell-line effects, and recovers every level: gene effects, sgRNA effects
-#   around them, cell-line effects and all four sds, from 1100 rows in well
-#   under a second of sampling.
+#   cell-line effects. Its 94 % intervals cover {glue:text}`m7_covered` of the
+#   {glue:text}`m7_known` true values, at every level: gene effects, sgRNA
+#   effects around them, cell-line effects and all four sds, from
+#   {glue:text}`m7_rows` rows in {glue:text}`m7_seconds:.1f` s of sampling.
 # - Across the series the lesson repeats: when two terms can trade a constant
 #   (models 4, 5, 6.2, 7c) or a variance (models 3 and 7b), fix the trade in
 #   the model, not in the sampler settings.
 
-# %%
-print(f"{model_name}: {fit_summary(report, table)}")
-print(timing_summary(idata))
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
-
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

@@ -58,15 +58,12 @@
 # (`arviz_stats.ecdf_utils`), simulated for the chapter's number of
 # simulations and ranks.
 
-# %%
-import time
-
-notebook_start = time.perf_counter()
-
+# %% tags=["hide-cell"]
 import numpy as np
 import pandas as pd
 from IPython.display import display
 
+from crispr_models import plotting
 from crispr_models.artifacts import save_table
 from crispr_models.calibration import (
     CalibrationSettings,
@@ -76,7 +73,7 @@ from crispr_models.calibration import (
     rank_ecdf_band,
     rank_ecdf_differences,
 )
-from crispr_models.plotting import plot_rank_ecdf_difference
+from crispr_models.prose import glue_values
 
 # %% tags=["parameters"]
 seed = 103  # seeds the prior draws and every simulation's sampler
@@ -110,7 +107,7 @@ def calibrate(chapter: str):
         f"{num_simulations} fits in {result.total_seconds:.1f} s"
     )
     display(
-        plot_rank_ecdf_difference(
+        plotting.plot_rank_ecdf_difference(
             rank_ecdf_differences(result),
             band,
             title=f"{chapter}: rank ECDF minus the uniform CDF",
@@ -141,9 +138,10 @@ results["m6"], tables["m6"] = calibrate("m6")
 # ## Model 6 with correlated sgRNA intercepts and slopes
 #
 # 10 genes by 5 sgRNAs by 20 cell lines, LKJ(2) prior on $\rho$,
-# `target_accept = 0.95`. Its chapter's 94 % intervals covered 113 of 128
-# truths (88 %), the misses in intercept-slope pairs of four sgRNAs. SBC
-# says whether that is the model or that data set.
+# `target_accept = 0.95`. In {doc}`its chapter <m6corr>` the 94 % intervals
+# of the sgRNA effects can miss more often than 6 in 100, in intercept-slope
+# pairs of the same sgRNAs. SBC says whether that is the model or that data
+# set.
 
 # %%
 results["m6corr"], tables["m6corr"] = calibrate("m6corr")
@@ -197,50 +195,90 @@ fits = pd.DataFrame([calibration_fit_summary(result) for result in results.value
 save_table(artifacts_dir, "calibration_fits", fits)
 fits.round(1)
 
+
+# %% tags=["remove-input"]
+def _share(count: int, total: int) -> str:
+    return f"{count} of {total} ({count / total:.0%})"
+
+
+def _coverage(chapter: str, variables: tuple[str, ...]) -> float:
+    rows = verdicts[(verdicts["chapter"] == chapter) & verdicts["variable"].isin(variables)]
+    return float((rows["interval_coverage"] * rows["scalars"]).sum() / rows["scalars"].sum())
+
+
+failing = verdicts.query("verdict == 'fails'")
+by_chapter = fits.set_index("chapter")
+nominal = float(verdicts["nominal_coverage"].iloc[0])
+glue_values(
+    sbc_simulations=num_simulations,
+    sbc_max_rank=settings.max_rank,
+    sbc_verdict=(
+        "Every variable of the four models passes: no rank ECDF leaves the family-wise band"
+        if failing.empty
+        else "Some variables fail: "
+        + ", ".join(f"{r.chapter} {r.variable}" for r in failing.itertuples())
+    ),
+    sbc_scalars=int(verdicts["scalars"].sum()),
+    sbc_outside=int(verdicts["outside_band"].sum()),
+    sbc_chance=float(verdicts["expected_by_chance"].sum()),
+    sbc_coverage_low=float(verdicts["interval_coverage"].min()),
+    sbc_coverage_high=float(verdicts["interval_coverage"].max()),
+    sbc_nominal=nominal,
+    sbc_binomial_se=float(np.sqrt(nominal * (1 - nominal) / num_simulations)),
+    sbc_m6corr_sgrna=_coverage("m6corr", ("alpha", "beta")),
+    sbc_divergent=", ".join(
+        f"{chapter} {_share(int(r.with_divergences), int(r.simulations))}"
+        for chapter, r in by_chapter.iterrows()
+    ),
+    sbc_low_ess=", ".join(
+        f"{chapter} {_share(int(r.below_ess_max_rank), int(r.simulations))} "
+        f"(most often {r.most_often_lowest_ess})"
+        for chapter, r in by_chapter.iterrows()
+    ),
+    sbc_band=float(band["upper"].max()),
+)
+
 # %% [markdown]
 # ## Conclusions
 #
-# Read the tables above for this run's figures; with the default parameters
-# (200 simulations per model, $L = 20$):
+# What this run found, with {glue:text}`sbc_simulations` simulations per model
+# and $L =$ {glue:text}`sbc_max_rank`:
 #
-# - **Every variable of the four models passes.** No rank ECDF leaves the
-#   family-wise band; of the 280 scalars checked, 8 leave the 95 % band,
-#   where chance alone would put about 14; and the truth falls inside the
-#   ranked draws 86 % to 93 % of the time per variable, against a nominal
-#   90.5 % (one binomial standard error is 2 points for a scalar over 200
-#   simulations). The models are coded as they simulate, and the sampler
-#   recovers their posteriors, averaged over the prior.
-# - **Model 6 with correlated effects is calibrated: its chapter's 88 % was
-#   that data set.** Over 200 data sets the intervals of its 50 sgRNA
-#   intercepts and 50 slopes cover the truth 90.2 % of the time, against
-#   90.5 %. The chapter's misses came in intercept-slope pairs because the
-#   two posterior errors of an sgRNA are correlated (its copy number never
-#   reaches 0, so the intercept is extrapolated along the slope); correlated
-#   misses make one data set's coverage noisier than a binomial count
-#   suggests, and 113 of 128 is within that noise.
+# - **{glue:text}`sbc_verdict`.** Of the {glue:text}`sbc_scalars` scalars
+#   checked, {glue:text}`sbc_outside` leave the 95 % band, where chance alone
+#   would put about {glue:text}`sbc_chance:.0f`; and the truth falls inside
+#   the ranked draws {glue:text}`sbc_coverage_low:.1%` to
+#   {glue:text}`sbc_coverage_high:.1%` of the time per variable, against a
+#   nominal {glue:text}`sbc_nominal:.1%` (one binomial standard error is
+#   {glue:text}`sbc_binomial_se:.1%` for a scalar). Where every variable
+#   passes, the models are coded as they simulate and the sampler recovers
+#   their posteriors, averaged over the prior.
+# - **Model 6 with correlated effects.** Over the simulated data sets the
+#   intervals of its sgRNA intercepts and slopes cover the truth
+#   {glue:text}`sbc_m6corr_sgrna:.1%` of the time, against
+#   {glue:text}`sbc_nominal:.1%`. Its chapter's misses come in
+#   intercept-slope pairs because the two posterior errors of an sgRNA are
+#   correlated (its copy number never reaches 0, so the intercept is
+#   extrapolated along the slope); correlated misses make one data set's
+#   coverage noisier than a binomial count suggests.
 # - **Calibrated is not the same as easy to sample.** The prior reaches data
 #   the chapters never see: noise sds near 0, slopes of 10 per copy, group
-#   sds near 0. There the centred model 2 diverges in about half the fits
-#   and the centred sgRNA level of model 7 in a quarter, while the
-#   non-centred models 6 and 6-corr rarely diverge but mix slowly where the
-#   data are informative: their lowest ESS, most often that of the
-#   gene-level sd of the slopes $\sigma_\delta$ (five or ten genes inform
-#   it), falls below $L$ in a third (model 6) to a half (model 6-corr) of
-#   the fits. Autocorrelated draws push ranks towards 0 and $L$, which would
-#   look like overconfidence, so passing despite them is not an artefact of
-#   it. The chapters' fits pass
-#   their checks because of their data; a user fitting these models to
-#   screens unlike them should check every fit, as the chapters do.
-# - With 200 simulations the 95 % band is about ±0.09 wide in ECDF units:
-#   SBC here catches gross errors (a wrong prior, a posterior half as wide
-#   as it should be), not a few percent. `-p num_simulations 1000` narrows
-#   the band by more than half, at five times the cost.
-
-# %%
-print(f"notebook run time: {time.perf_counter() - notebook_start:.1f} s")
+#   sds near 0. Fits with divergences: {glue:text}`sbc_divergent`. Fits whose
+#   lowest bulk ESS fell below $L$: {glue:text}`sbc_low_ess`. Autocorrelated
+#   draws push ranks towards 0 and $L$, which would look like
+#   overconfidence, so a pass despite them is not an artefact of it. The
+#   chapters' fits pass their checks because of their data; a user fitting
+#   these models to screens unlike them should check every fit, as the
+#   chapters do.
+# - The 95 % band reaches {glue:text}`sbc_band:.2f` in ECDF units: SBC with
+#   this many simulations catches gross errors (a wrong prior, a posterior
+#   half as wide as it should be), not a few percent. More simulations
+#   (`-p num_simulations 1000`) narrow the band, at proportional cost.
 
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

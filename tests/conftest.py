@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -10,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from crispr_book.discovery import PROFILES, discover_notebooks
 from crispr_models.fitting import SamplerSettings, fit
 from crispr_models.models import multigene_rna_model, single_gene_rna_model
-from crispr_models.notebooks import PROFILES, discover_notebooks
+from crispr_models.registry import CHAPTERS
 from crispr_models.simulation import simulate_multigene_rna, simulate_single_gene_rna
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -42,14 +44,17 @@ PROJECT_FILES = (
 )
 
 
-def run_cli(*args: str, cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
-    """``python -m crispr_models ARGS`` as a user would run it, output captured."""
+def run_cli(
+    *args: str, cwd: Path = REPO_ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """``python -m crispr_book ARGS`` as a user would run it, output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "crispr_models", *args],
+        [sys.executable, "-m", "crispr_book", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
         timeout=900,
+        env=None if env is None else {**os.environ, **env},
     )
 
 
@@ -93,19 +98,17 @@ def single_gene_model(single_gene_data):
 QUICK_RUN_OVERRIDES = {
     "m1": ["-p", "num_cell_lines", "25"],
     "m5": ["-p", "sgrnas_per_gene", "(1, 2, 3, 4, 6)"],
-    # Model 6.2's global intercept mixes slowly: with the quick profile's
-    # two chains its r-hat sits at the 1.01 gate (1.011 to 1.012 at
-    # target_accept 0.97 and 0.99 on PyMC 6 / nutpie 0.16.11, 1.004 at
-    # 0.98), so the test runs the full profile's four chains.
-    "m6global": ["-p", "chains", "4"],
 }
 
 
 def quick_override(notebook_id: str, name: str, default: object) -> object:
-    """The value a quick run of ``notebook_id`` passes for ``name`` with ``-p``."""
+    """The value a quick run of ``notebook_id`` gets for ``name``: a ``-p``
+    override, else the registry's quick-profile value for the chapter."""
     arguments = QUICK_RUN_OVERRIDES.get(notebook_id, [])
     given = {arguments[i + 1]: arguments[i + 2] for i in range(0, len(arguments), 3)}
-    return given.get(name, default)
+    chapter = CHAPTERS.get(notebook_id)
+    registry = chapter.profile_overrides.get("quick", {}) if chapter else {}
+    return given.get(name, registry.get(name, default))
 
 
 @pytest.fixture(scope="session")

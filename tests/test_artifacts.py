@@ -26,7 +26,7 @@ def test_saving_again_replaces_a_models_rows_and_keeps_others(tmp_path, multigen
     save_fit(tmp_path, "multigene_rna", multigene_fit, table)
     save_fit(tmp_path, "other", multigene_fit, table.assign(model="other"))
     summary = pd.read_csv(tmp_path / SUMMARY_FILE)
-    assert summary["model"].value_counts().to_dict() == {
+    assert summary["fit"].value_counts().to_dict() == {
         "multigene_rna": len(table),
         "other": len(table),
     }
@@ -37,7 +37,7 @@ def test_no_directory_means_nothing_is_written(multigene_fit, table):
 
 
 def test_bad_names_and_tables_are_refused(tmp_path, multigene_fit, table):
-    with pytest.raises(ValueError, match="model_name"):
+    with pytest.raises(ValueError, match="fit_name"):
         save_fit(tmp_path, "../escape", multigene_fit, table)
     with pytest.raises(ValueError, match="true_value"):
         save_fit(tmp_path, "m", multigene_fit, table.drop(columns="true_value"))

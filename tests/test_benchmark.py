@@ -20,7 +20,7 @@ def table():
 def test_one_row_per_engine_with_every_column(table):
     assert list(table.columns) == BENCHMARK_COLUMNS
     assert list(table["sampler"]) == list(SAMPLERS)
-    assert (table["model"] == "m1").all()
+    assert (table["chapter"] == "m1").all()
     assert (table[["chains", "tune", "draws", "seed"]] == [2, 300, 300, 5]).all().all()
     assert table.attrs["cpus"] >= 1
 

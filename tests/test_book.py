@@ -5,6 +5,8 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
+from crispr_models.registry import CHAPTERS
+
 pytestmark = pytest.mark.notebook
 
 
@@ -19,22 +21,6 @@ def _page(html, name):
     return BeautifulSoup(path.read_text(), "html.parser"), path
 
 
-#: Figures each chapter draws (plots and model graphs), at least.
-MIN_FIGURES = {
-    "m1": 7,
-    "m2": 7,
-    "m3": 9,
-    "m4": 8,
-    "m5": 7,
-    "m6": 7,
-    "m6param": 2,
-    "m6global": 7,
-    "m6corr": 7,
-    "m7": 8,
-    "sbc": 4,
-    "loo": 1,
-    "bench": 1,
-}
 #: Chapter titles of the pages that are not models of the series.
 TITLES = {
     "sbc": "Simulation-based calibration",
@@ -43,7 +29,9 @@ TITLES = {
 }
 
 
-@pytest.mark.parametrize(("notebook_id", "min_figures"), MIN_FIGURES.items())
+@pytest.mark.parametrize(
+    ("notebook_id", "min_figures"), [(c.id, c.figures) for c in CHAPTERS.values()]
+)
 def test_each_notebook_page_has_its_figures_and_no_errors(html, notebook_id, min_figures):
     soup, path = _page(html, f"book/generated/{notebook_id}")
     model_number = re.match(r"m(\d+)", notebook_id)

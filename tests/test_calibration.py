@@ -49,7 +49,7 @@ def single_gene_sbc(single_gene_model, compile_calls):
         np.random.default_rng(7),
         ["alpha", "beta", "sigma"],
         TINY,
-        model_name="m1",
+        chapter="m1",
     )
 
 

@@ -3,6 +3,9 @@
 import pytest
 
 from conftest import REPO_ROOT, run_cli
+from crispr_book.cli import _Schedule
+from crispr_book.discovery import discover_notebooks
+from crispr_models.registry import CHAPTERS
 
 
 def test_list_shows_notebooks_in_order_with_parameters():
@@ -41,3 +44,41 @@ def test_outside_a_project_the_root_is_found_or_named(tmp_path):
     result = run_cli("--root", str(tmp_path), "list", cwd=tmp_path)
     assert result.returncode == 0
     assert result.stdout == ""
+
+
+def _drain(schedule: _Schedule, jobs: int) -> list[set[str]]:
+    """Run the schedule to the end, finishing everything started each round:
+    the sets of chapters that ran side by side."""
+    rounds = []
+    while schedule.pending or schedule.running:
+        while (notebook_id := schedule.next_ready(jobs)) is not None:
+            schedule.start(notebook_id)
+        rounds.append(set(schedule.running))
+        for notebook_id in list(schedule.running):
+            schedule.finish(notebook_id)
+    return rounds
+
+
+def test_book_runs_independent_chapters_side_by_side_and_bench_alone():
+    order = [n.id for n in discover_notebooks(REPO_ROOT)]
+    rounds = _drain(_Schedule(order), jobs=2)
+    assert all(len(r) <= 2 for r in rounds)
+    assert {"bench"} in rounds  # a timing chapter never shares the machine
+    ran_before = set()
+    for chapter_round in rounds:
+        if "loo" in chapter_round:  # only after every chapter it reads
+            assert set(CHAPTERS["loo"].reads) <= ran_before
+        ran_before |= chapter_round
+    assert ran_before == set(order)
+    assert any(len(r) == 2 for r in rounds)
+
+
+def test_one_job_runs_the_book_in_order():
+    order = [n.id for n in discover_notebooks(REPO_ROOT)]
+    assert [next(iter(r)) for r in _drain(_Schedule(order), jobs=1)] == order
+
+
+def test_jobs_must_be_a_positive_integer():
+    result = run_cli("book", "--jobs", "0")
+    assert result.returncode == 2
+    assert "--jobs" in result.stderr and "positive integer" in result.stderr

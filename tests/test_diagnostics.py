@@ -85,7 +85,7 @@ def test_recovery_table_marks_coverage_against_known_posteriors():
     assert bool(rows.loc["alpha[gene_B]", "hdi_covers_truth"]) is False
     assert bool(rows.loc["sigma", "hdi_covers_truth"]) is True
     assert coverage(table) == pytest.approx(2 / 3)
-    assert (table["model"] == "toy").all()
+    assert (table["fit"] == "toy").all()
     report = convergence_report(idata)
     assert "covers the truth for 2 of 3 parameters (67%)" in fit_summary(report, table)
 

@@ -27,8 +27,8 @@ def comparison(two_fits):
 
 
 def test_model_with_gene_effects_predicts_better(comparison):
-    table = comparison.table.set_index("model")
-    assert list(comparison.table["model"]) == ["genes", "one line"]
+    table = comparison.table.set_index("label")
+    assert list(comparison.table["label"]) == ["genes", "one line"]
     # Five genes with slopes from -3 to +3.7: pooling them costs far more than
     # the difference's standard error.
     assert -table.loc["one line", "elpd_diff"] > 4 * table.loc["one line", "dse"]
@@ -40,9 +40,9 @@ def test_pareto_k_is_reported_per_observation(comparison, multigene_data):
     rows = len(multigene_data.observations)
     k = comparison.pareto_k
     assert len(k) == 2 * rows
-    assert set(k["model"]) == {"genes", "one line"}
-    table = comparison.table.set_index("model")
-    for label, group in k.groupby("model"):
+    assert set(k["label"]) == {"genes", "one line"}
+    table = comparison.table.set_index("label")
+    for label, group in k.groupby("label"):
         assert table.loc[label, "max_pareto_k"] == pytest.approx(group["pareto_k"].max())
         assert table.loc[label, "bad_pareto_k"] == (group["pareto_k"] > PARETO_K_MAX).sum()
 

@@ -1,35 +1,38 @@
 """Each notebook end to end with the quick profile, through ``crispr-models run``."""
 
 import arviz as az
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import REPO_ROOT, quick_override
+from conftest import REPO_ROOT, copy_project, quick_override, run_cli
+from crispr_book.discovery import PROFILES, discover_notebooks
+from crispr_book.runner import cells_with_errors
 from crispr_models.diagnostics import SUMMARY_COLUMNS
-from crispr_models.notebooks import PROFILES, discover_notebooks
-from crispr_models.runner import cells_with_errors
+from crispr_models.registry import CHAPTERS, LOO_CHAPTERS
 from crispr_models.simulation import simulate_sgrna_copy_number
 
 pytestmark = pytest.mark.notebook
 QUICK = PROFILES["quick"]
-#: Each chapter's recommended model: its artifact name and some of its parameters.
-EXPECTED = {
-    "m1": ("single_gene_rna", ["alpha", "beta", "sigma"]),
-    "m2": ("multigene_rna", ["mu_alpha", "sigma_alpha", "alpha[gene_A]", "beta[gene_E]"]),
-    "m3": ("gene_level_predictor", ["mu_gamma", "delta", "alpha[gene_A]", "beta[gene_J]"]),
-    "m4": ("zero_sum_cell_lines", ["mu_alpha", "gamma[cell_01]", "beta[gene_E]", "sigma"]),
-    "m5": ("zero_sum_cell_lines", ["mu_gamma", "alpha[sgRNA_01]", "beta[cell_20]"]),
-    "m6": ("copy_number", ["mu_gamma", "gamma[gene_C]", "beta[sgRNA_15]", "sigma"]),
-    "m6global": ("global_intercept_zero_sum_genes", ["alpha_global", "gamma[gene_A]"]),
-    "m6corr": ("correlated_effects", ["rho", "sigma_alpha", "sigma_beta", "beta[sgRNA_50]"]),
-    "m7": ("hierarchical_7c", ["mu_gamma", "alpha[sgRNA_55]", "beta[cell_20]", "sigma"]),
+#: Some parameters of each chapter's recommended fit (its name is in the registry).
+PARAMETERS = {
+    "m1": ["alpha", "beta", "sigma"],
+    "m2": ["mu_alpha", "sigma_alpha", "alpha[gene_A]", "beta[gene_E]"],
+    "m3": ["mu_gamma", "delta", "alpha[gene_A]", "beta[gene_J]"],
+    "m4": ["mu_alpha", "gamma[cell_01]", "beta[gene_E]", "sigma"],
+    "m5": ["mu_gamma", "alpha[sgRNA_01]", "beta[cell_20]"],
+    "m6": ["mu_gamma", "gamma[gene_C]", "beta[sgRNA_15]", "sigma"],
+    "m6global": ["alpha_global", "gamma[gene_A]"],
+    "m6corr": ["rho", "sigma_alpha", "sigma_beta", "beta[sgRNA_50]"],
+    "m7": ["mu_gamma", "alpha[sgRNA_55]", "beta[cell_20]", "sigma"],
 }
+EXPECTED = {chapter: (CHAPTERS[chapter].fit_name, names) for chapter, names in PARAMETERS.items()}
 NOTEBOOKS = [n.id for n in discover_notebooks(REPO_ROOT)]
 
 
 #: Chapters that measure or gather instead of fitting one recommended model.
-VALIDATION = {"m6param", "sbc", "loo", "bench"}
+VALIDATION = {c.id for c in CHAPTERS.values() if c.fit_name is None}
 
 
 def test_every_notebook_is_run_and_every_chapter_is_checked():
@@ -62,7 +65,7 @@ def test_artifacts_hold_the_fit_and_its_convergence_fields(quick_project, notebo
 
     summary = pd.read_csv(artifacts / "summary.csv")
     assert list(summary.columns) == SUMMARY_COLUMNS
-    recommended = summary[summary["model"] == model_name]
+    recommended = summary[summary["fit"] == model_name]
     assert set(parameters) <= set(recommended["parameter"])
     assert (recommended["status"] == "use").all()
     assert recommended["true_value"].notna().all()
@@ -71,7 +74,7 @@ def test_artifacts_hold_the_fit_and_its_convergence_fields(quick_project, notebo
     assert (recommended["ess_bulk"] >= 100 * chains).all()
     assert int(idata.sample_stats["diverging"].sum()) == 0
     # The chapter's other fits are variants to learn from, never to use.
-    assert (summary.loc[summary["model"] != model_name, "status"] != "use").all()
+    assert (summary.loc[summary["fit"] != model_name, "status"] != "use").all()
 
 
 #: The variants each chapter fits besides its recommended model, saved too.
@@ -90,7 +93,7 @@ def test_every_fitted_model_is_saved_and_summarised(quick_project, notebook_id):
     root, _ = quick_project
     artifacts = root / "book" / "generated" / notebook_id
     saved = {path.stem for path in artifacts.glob("*.nc")}
-    summarised = set(pd.read_csv(artifacts / "summary.csv")["model"])
+    summarised = set(pd.read_csv(artifacts / "summary.csv")["fit"])
     assert saved == summarised
     if notebook_id == "m6param":
         assert len(saved) == 6  # three data sets, two parameterisations
@@ -144,7 +147,7 @@ def test_calibration_ranks_every_parameter_of_the_four_models(quick_project):
     root, _ = quick_project
     generated = root / "book" / "generated" / "sbc"
     verdicts = pd.read_csv(generated / "calibration.csv")
-    assert list(verdicts["model"].unique()) == ["m2", "m6", "m6corr", "m7"]
+    assert list(verdicts["chapter"].unique()) == ["m2", "m6", "m6corr", "m7"]
     assert set(verdicts["verdict"]) <= {"passes", "fails"}
     assert (verdicts["outside_familywise_band"] <= verdicts["outside_band"]).all()
     assert (verdicts["outside_band"] <= verdicts["scalars"]).all()
@@ -153,13 +156,13 @@ def test_calibration_ranks_every_parameter_of_the_four_models(quick_project):
     assert ranks["simulation"].nunique() == QUICK["num_simulations"]
     assert ranks["rank"].between(0, 20).all()  # L = 200 draws // thin 10
     assert {"rho", "alpha[sgRNA_01]", "beta[sgRNA_50]"} <= set(ranks["parameter"])
-    scalars = verdicts.groupby("model")["scalars"].sum()
+    scalars = verdicts.groupby("chapter")["scalars"].sum()
     assert len(ranks) == QUICK["num_simulations"] * scalars["m6corr"]
     fits = pd.read_csv(generated / "calibration_fits.csv")
     assert (fits["simulations"] == QUICK["num_simulations"]).all()
 
 
-@pytest.mark.parametrize("chapter", ["m4", "m5", "m6", "m6global", "m7"])
+@pytest.mark.parametrize("chapter", LOO_CHAPTERS)
 def test_chapters_save_their_loo_comparison(quick_project, chapter):
     root, _ = quick_project
     table = pd.read_csv(root / "book" / "generated" / chapter / "loo_comparison.csv")
@@ -169,24 +172,55 @@ def test_chapters_save_their_loo_comparison(quick_project, chapter):
     # ArviZ 1: each model minus the best, so the best is 0 and the rest below.
     assert table["elpd_diff"].iloc[0] == 0 and (table["elpd_diff"] <= 0).all()
     k = pd.read_csv(root / "book" / "generated" / chapter / "loo_pareto_k.csv")
-    assert set(k["model"]) == set(table["model"])
+    assert set(k["label"]) == set(table["label"])
 
 
 def test_model_7b_has_unreliable_loo(quick_project):
     root, _ = quick_project
     table = pd.read_csv(root / "book" / "generated" / "m7" / "loo_comparison.csv")
-    by_model = table.set_index("model")
+    by_model = table.set_index("label")
     # One intercept per observation: leaving one out leaves its intercept
     # with the prior only, so many importance weights are heavy-tailed.
     assert by_model.loc["7b", "bad_pareto_k"] > 100
     assert by_model.loc["hierarchical 7c", "bad_pareto_k"] == 0
-    assert table["model"].iloc[0] == "hierarchical 7c"
+    assert table["label"].iloc[0] == "hierarchical 7c"
 
 
 def test_benchmark_chapter_fits_the_quick_model_with_every_engine(quick_project):
     root, _ = quick_project
     table = pd.read_csv(root / "book" / "generated" / "bench" / "benchmark.csv")
-    assert list(table["model"]) == ["m1"] * 3
+    assert list(table["chapter"]) == ["m1"] * 3
     assert list(table["sampler"]) == ["nutpie", "pymc", "numpyro"]
     assert (table["draws"] == QUICK["benchmark_draws"]).all()
     assert (table["min_ess_bulk"] > 0).all()
+
+
+def _glued(executed) -> dict:
+    """The values a run glued for its prose, by name."""
+    notebook = nbformat.read(executed, as_version=4)
+    return {
+        output["metadata"]["scrapbook"]["name"]: next(iter(output["data"].values()))
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if "scrapbook" in output.get("metadata", {})
+    }
+
+
+def test_a_rerun_with_other_parameters_reports_its_own_numbers(tmp_path):
+    """m2 with another seed and 12 genes: the Conclusions cite that run."""
+    root = copy_project(tmp_path)
+    args = ["--root", str(root), "run", "m2", "--profile", "quick", "--no-progress"]
+    result = run_cli(*args, "-p", "seed", "7", "-p", "num_genes", "12")
+    assert result.returncode == 0, result.stderr[-3000:]
+    executed = root / "book" / "generated" / "m2.ipynb"
+    glued = _glued(executed)
+    summary = pd.read_csv(root / "book" / "generated" / "m2" / "summary.csv")
+    known = summary["hdi_covers_truth"].dropna()
+    assert int(glued["m2_known"]) == len(known) == 5 + 2 * 12
+    assert int(glued["m2_covered"]) == int(known.astype(bool).sum())
+    gene_sd = summary.loc[summary["parameter"].str.match(r"(alpha|beta)\["), "sd"].max()
+    assert float(glued["m2_gene_sd"]) == pytest.approx(gene_sd, rel=1e-6)
+    text = executed.read_text()
+    assert "Not the book's default run" in text
+    assert "`seed` = 7 (default 103)" in text and "`num_genes` = 12 (default 5)" in text

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import REPO_ROOT, copy_project
-from crispr_models.notebooks import (
+from crispr_book.discovery import (
     PROFILES,
     NotebookNotFound,
     ParameterError,

@@ -14,16 +14,16 @@ import psutil
 import pytest
 
 from conftest import REPO_ROOT, copy_project, run_cli
-from crispr_models import runner
-from crispr_models.notebooks import LOO_CHAPTERS, Notebook, chapter_inputs, find_notebook
-from crispr_models.runner import (
-    GENERATED_DIR,
+from crispr_book import runner
+from crispr_book.discovery import Notebook, chapter_inputs, find_notebook
+from crispr_book.runner import (
     cells_with_errors,
     changed_inputs,
     failed_run_dir,
     published_run_dir,
     run_inputs,
 )
+from crispr_models.registry import GENERATED_DIR, LOO_CHAPTERS
 
 BROKEN_NOTEBOOK = """# %% [markdown]
 # # Model 0: a notebook that fails
@@ -174,10 +174,10 @@ def test_changed_inputs_names_what_changed(good_project, monkeypatch):
     out = good_project / GENERATED_DIR
     notebook = find_notebook(good_project, "m0")
     assert changed_inputs(notebook, {"value": 2}, out) == ["parameters"]
-    monkeypatch.setattr(runner, "_helper_code_hash", lambda: "edited helpers")
-    assert changed_inputs(notebook, {}, out) == ["helper code"]
+    monkeypatch.setattr(runner, "_science_code_hash", lambda: "edited science")
+    assert changed_inputs(notebook, {}, out) == ["science code"]
     monkeypatch.setattr(runner, "_dependencies_hash", lambda: "upgraded numpy")
-    assert changed_inputs(notebook, {}, out) == ["helper code", "installed packages"]
+    assert changed_inputs(notebook, {}, out) == ["science code", "installed packages"]
     monkeypatch.undo()
     notebook.path.write_text(GOOD_NOTEBOOK.replace("writes one result", "writes a result"))
     assert changed_inputs(notebook, {}, out) == ["notebook source"]
@@ -268,7 +268,7 @@ def test_a_bad_cell_timeout_is_refused(good_project, value):
 def _launch_slow_run(root):
     """``crispr-models run m0`` sleeping half-way, in its own session."""
     return subprocess.Popen(
-        [sys.executable, "-m", "crispr_models", "--root", str(root), "run", "m0"]
+        [sys.executable, "-m", "crispr_book", "--root", str(root), "run", "m0"]
         + ["-p", "sleep_seconds", "600", "--no-progress"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -387,3 +387,25 @@ def test_a_runner_killed_between_the_two_links_is_not_published_and_is_repaired(
     run_dir, files = _published(good_project)
     assert files["result.txt"] == b"3"
     assert _run_folders(good_project) == [run_dir]
+
+
+def test_only_the_science_package_is_a_run_input(tmp_path, monkeypatch):
+    """Editing the book machinery (CLI, runner) re-executes nothing; editing
+    the science package re-executes every chapter."""
+    import crispr_models
+
+    science = tmp_path / "src" / "crispr_models"
+    machinery = tmp_path / "src" / "crispr_book"
+    for folder in (science, machinery):
+        folder.mkdir(parents=True)
+        (folder / "__init__.py").write_text("# v1\n")
+    monkeypatch.setattr(crispr_models, "__file__", str(science / "__init__.py"))
+    runner._science_code_hash.cache_clear()
+    before = runner._science_code_hash()
+    (machinery / "cli.py").write_text("# the help text, edited\n")
+    runner._science_code_hash.cache_clear()
+    assert runner._science_code_hash() == before
+    (science / "models.py").write_text("# a model, edited\n")
+    runner._science_code_hash.cache_clear()
+    assert runner._science_code_hash() != before
+    runner._science_code_hash.cache_clear()

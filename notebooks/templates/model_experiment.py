@@ -3,8 +3,9 @@
 #
 # One paragraph of purpose: which question of the series this model answers,
 # what it adds to the previous chapter, and what the reader should look for.
-# Copy this file to `notebooks/mN_<slug>.py` (`mN` is the chapter id), then
-# replace the simulation and the model below with your own helpers from
+# Copy this file to `notebooks/mN_<slug>.py` (`mN` is the chapter id), add
+# the chapter to the registry (`src/crispr_models/registry.py`), then replace
+# the simulation and the model below with your own helpers from
 # `crispr_models.simulation` and `crispr_models.models`. CONTRIBUTING.md
 # walks through every step.
 #
@@ -16,17 +17,16 @@
 # \text{logFC}_c \sim \mathcal{N}(\alpha + \beta R_c,\ \sigma)
 # $$
 
-# %%
+# %% tags=["hide-cell"]
 import numpy as np
 import pymc as pm
-from IPython.display import display
 
-from crispr_models.artifacts import save_fit
-from crispr_models.diagnostics import convergence_report, coverage_summary, recovery_table
-from crispr_models.fitting import SamplerSettings, fit, timing_summary
+from crispr_models import plotting
+from crispr_models.fitting import SamplerSettings
 from crispr_models.models import single_gene_rna_model
-from crispr_models.plotting import plot_predictive_check, plot_recovery
+from crispr_models.prose import glue_values
 from crispr_models.simulation import simulate_single_gene_rna
+from crispr_models.workflow import fit_and_check
 
 # %% tags=["parameters"]
 seed = 2026  # seeds the simulation and every sampling step
@@ -52,51 +52,58 @@ model = single_gene_rna_model(data)
 pm.model_to_graphviz(model)
 
 # %% [markdown]
-# ## Fit, prior predictive check and convergence
+# ## Fit and convergence
+#
+# `fit_and_check` fits, checks convergence (the chapter stops if a check
+# fails), compares each posterior with the truth and saves the fit.
+
+# %%
+checked = fit_and_check(
+    model,
+    rng,
+    SamplerSettings.from_parameters(globals()),
+    name="template_model",
+    truth=truth,
+    var_names=["alpha", "beta", "sigma"],
+    artifacts_dir=artifacts_dir,
+)
+checked
+
+# %% [markdown]
+# ## Prior predictive check
 #
 # Say what the prior predictive check shows before the posterior is looked at.
 
 # %%
-settings = SamplerSettings(
-    draws=draws,
-    tune=tune,
-    chains=chains,
-    sampler=sampler,
-    target_accept=target_accept,
-    prior_draws=prior_draws,
-)
-idata = fit(model, rng, settings)
-print(timing_summary(idata))
-plot_predictive_check(idata, group="prior_predictive")
-
-# %%
-parameters = ["alpha", "beta", "sigma"]
-report = convergence_report(idata, parameters)
-display(report)
-report.require()  # stops the run (and the book) when the fit has not converged
+plotting.plot_predictive_check(checked.idata, group="prior_predictive")
 
 # %% [markdown]
 # ## Recovery of the true values and posterior predictive check
+#
+# Say what each figure is for.
 
 # %%
-model_name = "template_model"
-table = recovery_table(idata, truth, model_name, parameters)
-save_fit(artifacts_dir, model_name, idata, table)
-print(coverage_summary(table))
-plot_recovery(table, title="Model N: posterior (blue) against the truth (red)")
+plotting.plot_recovery(checked.table, title="Model N: posterior (blue) against the truth (red)")
 
 # %%
-plot_predictive_check(idata, group="posterior_predictive")
+plotting.plot_predictive_check(checked.idata, group="posterior_predictive")
+
+# %% tags=["remove-input"]
+glue_values(template_covered=checked.covered, template_known=checked.known)
 
 # %% [markdown]
 # ## Conclusions
 #
-# - What was learned, with the numbers that show it.
+# - What was learned, with the numbers the run computed, glued: the 94 %
+#   intervals cover {glue:text}`template_covered` of the
+#   {glue:text}`template_known` true values.
 # - Which slips of the original this chapter fixes, said openly.
 # - What the next chapter changes, and why.
 
 # %% [markdown]
 # ## Watermark
+#
+# The versions of Python and of the packages this page was run with.
 
 # %%
 # %load_ext watermark

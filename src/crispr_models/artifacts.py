@@ -18,10 +18,9 @@ import pandas as pd
 import xarray as xr
 
 from crispr_models.diagnostics import SUMMARY_COLUMNS, LooComparison
+from crispr_models.registry import GENERATED_DIR, LOO_TABLES
 
 SUMMARY_FILE = "summary.csv"
-#: The tables each model-comparison chapter saves for the ``loo`` chapter.
-LOO_TABLES = ("loo_comparison", "loo_pareto_k")
 
 
 def _write_atomically(path: Path, write: Callable[[Path], object]) -> None:
@@ -58,9 +57,9 @@ def save_table(artifacts_dir: str | Path | None, name: str, table: pd.DataFrame)
 
 
 def save_fit(
-    artifacts_dir: str | Path | None, model_name: str, idata: xr.DataTree, table: pd.DataFrame
+    artifacts_dir: str | Path | None, fit_name: str, idata: xr.DataTree, table: pd.DataFrame
 ) -> Path | None:
-    """Write ``<model_name>.nc`` and merge ``table`` into ``summary.csv``.
+    """Write ``<fit_name>.nc`` and merge ``table`` into ``summary.csv``.
 
     Rows of an earlier save of the same model are replaced, so re-running a
     cell does not duplicate them. With no ``artifacts_dir`` (an interactive
@@ -68,20 +67,20 @@ def save_fit(
     """
     if not artifacts_dir:
         return None
-    _check_file_stem("model_name", model_name)
+    _check_file_stem("fit_name", fit_name)
     missing = set(SUMMARY_COLUMNS) - set(table.columns)
     if missing:
         raise ValueError(f"table is missing column(s) {sorted(missing)}; use recovery_table()")
     directory = Path(artifacts_dir)
     directory.mkdir(parents=True, exist_ok=True)
-    netcdf_path = directory / f"{model_name}.nc"
+    netcdf_path = directory / f"{fit_name}.nc"
     _write_atomically(netcdf_path, lambda partial: idata.to_netcdf(str(partial), engine="h5netcdf"))
 
     summary_path = directory / SUMMARY_FILE
     rows = table[SUMMARY_COLUMNS]
     if summary_path.exists():
         earlier = pd.read_csv(summary_path)
-        rows = pd.concat([earlier[earlier["model"] != model_name], rows], ignore_index=True)
+        rows = pd.concat([earlier[earlier["fit"] != fit_name], rows], ignore_index=True)
     _write_atomically(summary_path, lambda partial: rows.to_csv(partial, index=False))
     return netcdf_path
 
@@ -113,3 +112,16 @@ def collect_tables(generated_dir: str | Path, chapters: tuple[str, ...], name: s
             )
         frames.append(pd.read_csv(path))
     return pd.concat(frames, ignore_index=True)
+
+
+def generated_dir(artifacts_dir: str | Path | None) -> Path:
+    """The folder holding every chapter's outputs: the parent of this run's
+    ``artifacts_dir``, or, in an interactive session, the nearest
+    ``book/generated`` at or above the working folder."""
+    if artifacts_dir:
+        return Path(artifacts_dir).parent
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / GENERATED_DIR).is_dir():
+            return folder / GENERATED_DIR
+    raise FileNotFoundError(f"no {GENERATED_DIR} at or above {here}: run the chapters first")

@@ -21,11 +21,11 @@ import pandas as pd
 
 from crispr_models.diagnostics import sampling_efficiency
 from crispr_models.fitting import SAMPLERS, SamplerSettings, sample_posterior
-from crispr_models.recommended import RECOMMENDED, recommended_model
-from crispr_models.validation import check_choice, check_non_negative_int
+from crispr_models.input_checks import check_choice, check_non_negative_int
+from crispr_models.registry import RECOMMENDED, recommended_model
 
 BENCHMARK_COLUMNS = [
-    "model",
+    "chapter",
     "sampler",
     "chains",
     "tune",
@@ -54,12 +54,12 @@ def benchmark_fit(
     )
     model = entry.model()
     start = time.perf_counter()
-    idata = sample_posterior(model, settings, np.random.default_rng(seed))
+    idata = sample_posterior(model, np.random.default_rng(seed), settings)
     total = time.perf_counter() - start
     efficiency = sampling_efficiency(idata, list(entry.var_names))
     sampling = efficiency["sampling_seconds"]
     return {
-        "model": chapter,
+        "chapter": chapter,
         "sampler": sampler,
         "chains": chains,
         "tune": tune,
@@ -110,13 +110,13 @@ def run_benchmark(
 
 
 def speedups(table: pd.DataFrame, baseline: str = "pymc") -> pd.DataFrame:
-    """Per model: each engine's ESS per second (sampling and total) over ``baseline``'s."""
+    """Per chapter: each engine's ESS per second (sampling and total) over ``baseline``'s."""
     check_choice("baseline", baseline, SAMPLERS)
     measures = ["ess_per_second_sampling", "ess_per_second_total"]
-    wide = table.pivot(index="model", columns="sampler", values=measures)
+    wide = table.pivot(index="chapter", columns="sampler", values=measures)
     ratios = {
         (measure, sampler): wide[(measure, sampler)] / wide[(measure, baseline)]
         for measure in measures
         for sampler in table["sampler"].unique()
     }
-    return pd.DataFrame(ratios).loc[table["model"].unique()]
+    return pd.DataFrame(ratios).loc[table["chapter"].unique()]

@@ -26,14 +26,14 @@ import xarray as xr
 from arviz_stats.ecdf_utils import get_pointwise_confidence_band, simulate_confidence_bands
 
 from crispr_models.fitting import _draw_seed, _model_variable_names, _quiet_pymc
-from crispr_models.models import OBSERVED_DATA
-from crispr_models.recommended import recommended_model
-from crispr_models.validation import (
+from crispr_models.input_checks import (
     RandomSource,
     check_positive_int,
     check_probability,
     check_rng,
 )
+from crispr_models.models import OBSERVED_DATA
+from crispr_models.registry import recommended_model
 
 #: Family-wise error rate of a model's verdict (Bonferroni over its scalars).
 FAMILY_ALPHA = 0.05
@@ -80,7 +80,7 @@ class CalibrationSettings:
 class CalibrationResult:
     """Ranks per simulation and scalar parameter, and each simulation's fit."""
 
-    model_name: str
+    chapter: str
     settings: CalibrationSettings
     #: simulation, variable, parameter (``alpha[sg1]``), rank
     ranks: pd.DataFrame
@@ -154,7 +154,7 @@ def simulation_based_calibration(
     var_names: list[str],
     settings: CalibrationSettings | None = None,
     *,
-    model_name: str = "model",
+    chapter: str = "",
 ) -> CalibrationResult:
     """Run SBC on ``model`` for the parameters in ``var_names``.
 
@@ -220,7 +220,7 @@ def simulation_based_calibration(
     )
     fits = pd.DataFrame([fit_row for _, fit_row in results])
     return CalibrationResult(
-        model_name=model_name,
+        chapter=chapter,
         settings=settings,
         ranks=ranks,
         fits=fits,
@@ -339,7 +339,7 @@ def calibration_table(result: CalibrationResult, prob: float = 0.95) -> pd.DataF
         parameters = variable_of.index[variable_of == variable]
         rows.append(
             {
-                "model": result.model_name,
+                "chapter": result.chapter,
                 "variable": variable,
                 "scalars": len(parameters),
                 "outside_band": int(marginal[parameters].sum()),
@@ -364,7 +364,7 @@ def calibration_fit_summary(result: CalibrationResult) -> dict:
     """
     fits = result.fits
     return {
-        "model": result.model_name,
+        "chapter": result.chapter,
         "simulations": len(fits),
         "with_divergences": int((fits["divergences"] > 0).sum()),
         "median_min_ess_bulk": float(fits["min_ess_bulk"].median()),
@@ -385,5 +385,5 @@ def calibrate_recommended(
         settings or CalibrationSettings(), target_accept=entry.target_accept
     )
     return simulation_based_calibration(
-        entry.model(), rng, list(entry.var_names), settings, model_name=chapter
+        entry.model(), rng, list(entry.var_names), settings, chapter=chapter
     )

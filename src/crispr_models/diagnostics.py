@@ -11,7 +11,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from crispr_models.validation import check_choice
+from crispr_models.input_checks import check_choice
 
 HDI_PROB = 0.94
 #: ArviZ 1's names for the bounds of the 94 % HDI in its summary.
@@ -21,7 +21,7 @@ R_HAT_MAX = 1.01
 ESS_PER_CHAIN_MIN = 100
 
 SUMMARY_COLUMNS = [
-    "model",
+    "fit",
     "parameter",
     "mean",
     "sd",
@@ -170,7 +170,7 @@ def _flatten_truth(truth: dict[str, float | pd.Series]) -> pd.Series:
 def recovery_table(
     idata: xr.DataTree,
     truth: dict[str, float | pd.Series],
-    model_name: str,
+    fit_name: str,
     var_names: list[str] | None = None,
     *,
     status: str = "use",
@@ -201,7 +201,7 @@ def recovery_table(
         status=status,
     )
     table = table.rename_axis("parameter").reset_index()
-    table.insert(0, "model", model_name)
+    table.insert(0, "fit", fit_name)
     return table[SUMMARY_COLUMNS]
 
 
@@ -360,7 +360,7 @@ def loo_comparison(fits: dict[str, tuple[pm.Model, xr.DataTree]]) -> LooComparis
         [
             pd.DataFrame(
                 {
-                    "model": label,
+                    "label": label,
                     "observation": np.arange(loo.pareto_k.size),
                     "pareto_k": loo.pareto_k.to_numpy().ravel(),
                 }
@@ -371,5 +371,5 @@ def loo_comparison(fits: dict[str, tuple[pm.Model, xr.DataTree]]) -> LooComparis
     )
     # ArviZ 1 calls them elpd and p; here they are always the LOO estimates.
     table = table.rename(columns={"elpd": "elpd_loo", "p": "p_loo"})
-    table = table.rename_axis("model").reset_index()
+    table = table.rename_axis("label").reset_index()
     return LooComparison(table=table, pareto_k=pareto_k)

@@ -12,55 +12,23 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pymc as pm
 import xarray as xr
 
-from crispr_models.validation import (
+from crispr_models.input_checks import (
     RandomSource,
-    check_choice,
-    check_non_negative_int,
     check_positive_int,
-    check_probability,
     check_rng,
 )
-
-SAMPLERS = ("nutpie", "pymc", "numpyro")
-
-#: Each sampler setting, what it accepts and its check: the one definition
-#: used by :class:`SamplerSettings` and by the run command's ``-p`` checks.
-SETTING_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
-    "draws": ("a positive integer", check_positive_int),
-    "tune": ("a non-negative integer", check_non_negative_int),
-    "chains": ("a positive integer", check_positive_int),
-    "sampler": (
-        "one of " + ", ".join(SAMPLERS),
-        lambda name, value: check_choice(name, value, SAMPLERS),
-    ),
-    "target_accept": ("a number strictly between 0 and 1", check_probability),
-    "prior_draws": ("a positive integer", check_positive_int),
-}
-
-
-@dataclass(frozen=True)
-class SamplerSettings:
-    """The knobs every notebook exposes in its ``parameters`` cell."""
-
-    draws: int = 2000
-    tune: int = 2000
-    chains: int = 4
-    sampler: str = "nutpie"
-    target_accept: float = 0.8
-    prior_draws: int = 500
-
-    def __post_init__(self) -> None:
-        for name, (_, check) in SETTING_RULES.items():
-            check(name, getattr(self, name))
+from crispr_models.settings import (  # noqa: F401 (SAMPLERS, SETTING_RULES: re-exported)
+    SAMPLERS,
+    SETTING_RULES,
+    SamplerSettings,
+)
 
 
 @contextmanager
@@ -148,7 +116,7 @@ def _with_timing(idata: xr.DataTree, compile_time: float, sampling_time: float) 
     return idata
 
 
-def sample_posterior(model: pm.Model, settings: SamplerSettings, rng: RandomSource) -> xr.DataTree:
+def sample_posterior(model: pm.Model, rng: RandomSource, settings: SamplerSettings) -> xr.DataTree:
     """Run NUTS with the chosen engine; record compile and sampling seconds."""
     seed = _draw_seed(check_rng(rng))
     if settings.sampler == "nutpie":
@@ -211,7 +179,7 @@ def fit(
     settings = SamplerSettings(**{**base.__dict__, **setting_overrides})
 
     prior = sample_prior_predictive(model, rng, settings.prior_draws)
-    idata = sample_posterior(model, settings, rng)
+    idata = sample_posterior(model, rng, settings)
     with model, _quiet_pymc():
         # The data are those just sampled on, so every latent variable keeps
         # its posterior draws: frozen explicitly (PyMC 6 otherwise warns that

@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from crispr_models.validation import check_choice, check_positive_real
+from crispr_models.input_checks import check_choice, check_positive_real
+from crispr_models.settings import PARAMETERIZATIONS
 
 #: Columns that must hold finite numbers when a model uses them.
 NUMERIC_COLUMNS = ("rna", "logfc", "gene_expression", "cna", "cna_z")
 #: How a model ties cell-line effects down: ``free`` (own mean, the originals)
 #: or ``zero_sum`` (effects sum to zero, so the intercepts keep the mean).
 CELL_LINE_EFFECTS = ("free", "zero_sum")
-PARAMETERIZATIONS = ("centred", "non_centred")
 
 
 def _check_observations(observations: object, columns: tuple[str, ...]) -> pd.DataFrame:

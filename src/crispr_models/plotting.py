@@ -10,10 +10,19 @@ import pandas as pd
 import plotnine as gg
 import xarray as xr
 from matplotlib.figure import Figure
+from scipy.stats import gaussian_kde
 
 from crispr_models.diagnostics import HDI_LOWER, HDI_PROB, HDI_UPPER
 
 TRUE_LINE = "dashed"
+
+#: The book's one palette. Posterior (and anything the model says) blue,
+#: truth red, observed data black, reference bands grey; categorical colours
+#: (genes, samplers, parameterisations) use plotnine's default hue scale.
+POSTERIOR = "#3b75af"
+TRUTH = "#c0392b"
+OBSERVED = "black"
+BAND = "#cccccc"
 
 
 def theme_crispr(base_size: int = 11) -> gg.theme:
@@ -97,7 +106,7 @@ def plot_posterior_lines(
             gg.aes(intercept="alpha", slope="beta"),
             data=_gene_lines(truth["alpha"], truth["beta"], genes),
             linetype=TRUE_LINE,
-            color="black",
+            color=OBSERVED,
         )
         + _rna_labels(title, caption=f"{len(picked)} posterior draws; dashed black: true line")
         + theme_crispr()
@@ -105,6 +114,33 @@ def plot_posterior_lines(
     if len(genes) > 1:
         plot = plot + gg.facet_wrap("gene") + gg.guides(color="none")
     return plot
+
+
+def _kde_curves(samples: list[np.ndarray], grid_size: int = 200) -> pd.DataFrame:
+    """Gaussian kernel density of each sample on one shared grid: ``x``,
+    ``density`` and ``draw`` (the sample's index). Computed here rather than
+    by plotnine's ``stat_density``, which takes seconds for fifty curves."""
+    pooled = np.concatenate(samples)
+    grid = np.linspace(pooled.min(), pooled.max(), grid_size)
+    curves = [
+        pd.DataFrame({"x": grid, "density": gaussian_kde(sample)(grid), "draw": k})
+        for k, sample in enumerate(samples)
+    ]
+    return pd.concat(curves, ignore_index=True)
+
+
+def _predictive_curves(
+    idata: xr.DataTree, group: str, var_name: str, num_draws: int
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Density curves of ``num_draws`` simulated data sets (spread evenly over
+    the draws) and of the observed data, on the same grid."""
+    stacked = az.extract(idata, group=group, var_names=[var_name])
+    picked = _evenly_spaced(stacked.sizes["sample"], num_draws)
+    observed = idata.observed_data[var_name].values.ravel()
+    samples = [stacked.isel(sample=i).values.ravel() for i in picked]
+    curves = _kde_curves([*samples, observed])
+    is_observed = curves["draw"] == len(samples)
+    return curves[~is_observed], curves[is_observed], len(picked)
 
 
 def plot_predictive_check(
@@ -118,26 +154,17 @@ def plot_predictive_check(
         raise ValueError(
             f"group must be 'prior_predictive' or 'posterior_predictive', got {group!r}"
         )
-    stacked = az.extract(idata, group=group, var_names=[var_name])
-    picked = _evenly_spaced(stacked.sizes["sample"], num_draws)
-    simulated = pd.concat(
-        [
-            pd.DataFrame({"logfc": stacked.isel(sample=i).values.ravel(), "draw": k})
-            for k, i in enumerate(picked)
-        ],
-        ignore_index=True,
-    )
-    observed = pd.DataFrame({"logfc": idata.observed_data[var_name].values.ravel()})
+    simulated, observed, drawn = _predictive_curves(idata, group, var_name, num_draws)
     label = "Prior" if group == "prior_predictive" else "Posterior"
     return (
-        gg.ggplot(simulated, gg.aes(x="logfc"))
-        + gg.stat_density(gg.aes(group="draw"), geom="line", color="#3b75af", alpha=0.25)
-        + gg.stat_density(data=observed, geom="line", color="black", size=1.2)
+        gg.ggplot(simulated, gg.aes(x="x", y="density", group="draw"))
+        + gg.geom_line(color=POSTERIOR, alpha=0.25)
+        + gg.geom_line(data=observed, color=OBSERVED, size=1.2)
         + gg.labs(
             x="logFC",
             y="density",
             title=f"{label} predictive check",
-            caption=f"blue: {len(picked)} simulated data sets; black: observed",
+            caption=f"blue: {drawn} simulated data sets; black: observed",
         )
         + theme_crispr()
     )
@@ -151,9 +178,9 @@ def plot_recovery(table: pd.DataFrame, title: str = "Posterior against the truth
     )
     return (
         gg.ggplot(data, gg.aes(y="parameter"))
-        + gg.geom_errorbarh(gg.aes(xmin=HDI_LOWER, xmax=HDI_UPPER), height=0.3, color="#3b75af")
-        + gg.geom_point(gg.aes(x="mean"), color="#3b75af", size=2)
-        + gg.geom_point(gg.aes(x="true_value", shape="covered"), color="#c0392b", size=3)
+        + gg.geom_errorbarh(gg.aes(xmin=HDI_LOWER, xmax=HDI_UPPER), height=0.3, color=POSTERIOR)
+        + gg.geom_point(gg.aes(x="mean"), color=POSTERIOR, size=2)
+        + gg.geom_point(gg.aes(x="true_value", shape="covered"), color=TRUTH, size=3)
         + gg.scale_shape_manual(values={"yes": "x", "no": "D", "no truth": "."})
         + gg.labs(
             x="value",
@@ -223,7 +250,7 @@ def plot_pair(
     pair = pd.DataFrame({"x": draws[x].to_numpy(), "y": draws[y].to_numpy()})
     plot = (
         gg.ggplot(pair, gg.aes(x="x", y="y"))
-        + gg.geom_point(alpha=0.15, size=0.8, color="#3b75af")
+        + gg.geom_point(alpha=0.15, size=0.8, color=POSTERIOR)
         + gg.labs(
             x=x,
             y=y,
@@ -237,7 +264,7 @@ def plot_pair(
     if truth is not None:
         point = pd.DataFrame({"x": [truth[0]], "y": [truth[1]]})
         plot = plot + gg.geom_point(
-            gg.aes(x="x", y="y"), data=point, color="#c0392b", shape="x", size=5
+            gg.aes(x="x", y="y"), data=point, color=TRUTH, shape="x", size=5
         )
     return plot
 
@@ -264,10 +291,10 @@ def plot_prior_predictive_comparison(
     shares = "; ".join(f"{label}: {share:.0%}" for label, share in outside.items())
     return (
         gg.ggplot(simulated, gg.aes(x="logfc"))
-        + gg.geom_histogram(gg.aes(y=gg.after_stat("density")), bins=80, fill="#3b75af", alpha=0.6)
+        + gg.geom_histogram(gg.aes(y=gg.after_stat("density")), bins=80, fill=POSTERIOR, alpha=0.6)
         + gg.geom_density(
             data=pd.DataFrame({"logfc": np.asarray(observed, dtype=float)}),
-            color="black",
+            color=OBSERVED,
             size=1,
         )
         + gg.facet_wrap("prior", ncol=1)
@@ -341,14 +368,14 @@ def plot_gene_level_regression(
     return (
         gg.ggplot(points, gg.aes(x="x"))
         + gg.geom_abline(
-            gg.aes(intercept="intercept", slope="slope"), data=draws, color="#3b75af", alpha=0.08
+            gg.aes(intercept="intercept", slope="slope"), data=draws, color=POSTERIOR, alpha=0.08
         )
         + gg.geom_abline(
-            intercept=truth["mu_gamma"], slope=truth["delta"], linetype=TRUE_LINE, color="#c0392b"
+            intercept=truth["mu_gamma"], slope=truth["delta"], linetype=TRUE_LINE, color=TRUTH
         )
-        + gg.geom_errorbar(gg.aes(ymin="low", ymax="high"), width=0.05, color="#3b75af")
-        + gg.geom_point(gg.aes(y="mean"), color="#3b75af", size=2.5)
-        + gg.geom_point(gg.aes(y="true"), color="#c0392b", shape="x", size=4)
+        + gg.geom_errorbar(gg.aes(ymin="low", ymax="high"), width=0.05, color=POSTERIOR)
+        + gg.geom_point(gg.aes(y="mean"), color=POSTERIOR, size=2.5)
+        + gg.geom_point(gg.aes(y="true"), color=TRUTH, shape="x", size=4)
         + gg.labs(
             x="gene's typical expression (gene-level predictor)",
             y="gene intercept alpha",
@@ -375,7 +402,7 @@ def plot_rank_ecdf_difference(
     """
     return (
         gg.ggplot(differences, gg.aes(x="fractional_rank"))
-        + gg.geom_ribbon(gg.aes(ymin="lower", ymax="upper"), data=band, fill="#cccccc", alpha=0.7)
+        + gg.geom_ribbon(gg.aes(ymin="lower", ymax="upper"), data=band, fill=BAND, alpha=0.7)
         + gg.geom_hline(yintercept=0, linetype=TRUE_LINE, size=0.3)
         + gg.geom_step(gg.aes(y="ecdf_difference", group="parameter"), alpha=0.4, size=0.4)
         + gg.facet_wrap("variable")
@@ -398,11 +425,11 @@ def plot_pareto_k(pareto_k: pd.DataFrame, threshold: float, title: str) -> gg.gg
     """
     data = pareto_k.assign(unreliable=pareto_k["pareto_k"] > threshold)
     return (
-        gg.ggplot(data, gg.aes(x="pareto_k", y="model", color="unreliable"))
+        gg.ggplot(data, gg.aes(x="pareto_k", y="label", color="unreliable"))
         + gg.geom_jitter(height=0.2, width=0, size=0.6, alpha=0.5, random_state=0)
         + gg.geom_vline(xintercept=threshold, linetype=TRUE_LINE)
         + gg.facet_wrap("chapter", scales="free_y", ncol=1)
-        + gg.scale_color_manual(values={False: "#4c72b0", True: "#c44e52"})
+        + gg.scale_color_manual(values={False: POSTERIOR, True: TRUTH})
         + gg.labs(x="Pareto k", y="", color=f"k > {threshold}", title=title)
         + theme_crispr()
     )
@@ -419,14 +446,47 @@ def plot_benchmark(table: pd.DataFrame, title: str) -> gg.ggplot:
         "ess_per_second_total": "per second of the whole call",
     }
     long = table.melt(
-        id_vars=["model", "sampler"], value_vars=list(measures), var_name="measure"
+        id_vars=["chapter", "sampler"], value_vars=list(measures), var_name="measure"
     ).assign(measure=lambda d: pd.Categorical(d["measure"].map(measures), list(measures.values())))
-    long["model"] = pd.Categorical(long["model"], table["model"].unique())
+    long["chapter"] = pd.Categorical(long["chapter"], table["chapter"].unique())
     return (
-        gg.ggplot(long, gg.aes(x="model", y="value", fill="sampler"))
+        gg.ggplot(long, gg.aes(x="chapter", y="value", fill="sampler"))
         + gg.geom_col(position="dodge")
         + gg.scale_y_log10()
         + gg.facet_wrap("measure", ncol=1)
         + gg.labs(x="chapter", y="lowest bulk ESS per second", fill="", title=title)
+        + theme_crispr()
+    )
+
+
+def plot_predictive_checks(
+    idata: xr.DataTree, var_name: str = "logfc", num_draws: int = 50
+) -> gg.ggplot:
+    """Prior (left) and posterior (right) predictive checks side by side:
+    densities of simulated data sets (thin) against the observed data (thick),
+    each panel on its own scale."""
+    panels = {
+        "prior predictive": "prior_predictive",
+        "posterior predictive": "posterior_predictive",
+    }
+    simulated, observed = [], []
+    for panel, group in panels.items():
+        curves, data, drawn = _predictive_curves(idata, group, var_name, num_draws)
+        simulated.append(curves.assign(check=panel))
+        observed.append(data.assign(check=panel))
+    frames = [pd.concat(simulated, ignore_index=True), pd.concat(observed, ignore_index=True)]
+    for frame in frames:
+        frame["check"] = pd.Categorical(frame["check"], categories=list(panels))
+    return (
+        gg.ggplot(frames[0], gg.aes(x="x", y="density", group="draw"))
+        + gg.geom_line(color=POSTERIOR, alpha=0.25)
+        + gg.geom_line(data=frames[1], color=OBSERVED, size=1.2)
+        + gg.facet_wrap("check", scales="free")
+        + gg.labs(
+            x="logFC",
+            y="density",
+            title="Prior and posterior predictive checks",
+            caption=f"blue: {drawn} simulated data sets per panel; black: observed",
+        )
         + theme_crispr()
     )

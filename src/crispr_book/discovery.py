@@ -17,12 +17,8 @@ from typing import Any
 import jupytext
 import yaml
 
-from crispr_models.artifacts import LOO_TABLES
-from crispr_models.fitting import SETTING_RULES
-from crispr_models.models import PARAMETERIZATIONS
-from crispr_models.notebook_style import parameters_cells
-from crispr_models.recommended import RECOMMENDED
-from crispr_models.validation import (
+from crispr_book.style import parameters_cells
+from crispr_models.input_checks import (
     check_choice,
     check_choices,
     check_non_negative_int,
@@ -30,6 +26,14 @@ from crispr_models.validation import (
     check_positive_real,
     check_real,
 )
+from crispr_models.registry import (
+    CHAPTERS,
+    DEFAULT_CELL_TIMEOUT_SECONDS,
+    LOO_CHAPTERS,
+    LOO_TABLES,
+    RECOMMENDED,
+)
+from crispr_models.settings import PARAMETERIZATIONS, SETTING_DESCRIPTIONS, SETTING_RULES
 
 #: ``m6corr_correlated_sgrna_effects.py`` has id ``m6corr``; chapters outside
 #: the model series take a word: ``sbc_simulation_based_calibration.py`` is ``sbc``.
@@ -63,23 +67,13 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
-#: Chapters that fit several models to the same data and save a LOO comparison.
-LOO_CHAPTERS = ("m4", "m5", "m6", "m6global", "m7")
-
-#: Longest a single cell may run before the run fails (``--cell-timeout``
-#: overrides). The longest cells of the full profile take about 1 minute in
-#: the series and 7 minutes in the validation chapters on a 2-core machine;
-#: the limits leave room for a slower machine and still stop a stuck kernel.
-DEFAULT_CELL_TIMEOUT_SECONDS = 900
-CELL_TIMEOUT_SECONDS = {"sbc": 3600, "bench": 3600}
-
-
 def chapter_inputs(notebook_id: str) -> tuple[str, ...]:
     """Files, relative to the output folder, that a chapter reads from other
     chapters' outputs: inputs of its run, like its source and parameters."""
-    if notebook_id == "loo":
-        return tuple(f"{chapter}/{table}.csv" for chapter in LOO_CHAPTERS for table in LOO_TABLES)
-    return ()
+    if notebook_id not in CHAPTERS:
+        return ()
+    reads = CHAPTERS[notebook_id].reads
+    return tuple(f"{chapter}/{table}.csv" for chapter in reads for table in LOO_TABLES)
 
 
 class ParameterError(ValueError):
@@ -214,11 +208,21 @@ class Notebook:
 
     @property
     def cell_timeout_seconds(self) -> int:
-        return CELL_TIMEOUT_SECONDS.get(self.id, DEFAULT_CELL_TIMEOUT_SECONDS)
+        chapter = CHAPTERS.get(self.id)
+        return chapter.cell_timeout_seconds if chapter else DEFAULT_CELL_TIMEOUT_SECONDS
 
     @property
     def parameters(self) -> dict[str, Parameter]:
-        return parse_parameters_cell(parameters_cell_source(self.path), self.path)
+        """The parameters cell's, then the sampler settings the registry keeps
+        for the chapter (``draws``, ``target_accept``, ...): ``-p`` sets both."""
+        declared = parse_parameters_cell(parameters_cell_source(self.path), self.path)
+        chapter = CHAPTERS.get(self.id)
+        if chapter and chapter.sampling:
+            for name, description in SETTING_DESCRIPTIONS.items():
+                declared.setdefault(
+                    name, Parameter(name, getattr(chapter.sampling, name), description)
+                )
+        return declared
 
     def resolve(self, profile: str, overrides: dict[str, str]) -> dict[str, Any]:
         """Profile values and ``-p`` overrides, checked against the notebook.
@@ -229,9 +233,14 @@ class Notebook:
         if profile not in PROFILES:
             raise ParameterError(f"unknown profile {profile!r}; accepted: {', '.join(PROFILES)}")
         declared = self.parameters
+        chapter = CHAPTERS.get(self.id)
+        profile_values = {
+            **PROFILES[profile],
+            **(chapter.profile_overrides.get(profile, {}) if chapter else {}),
+        }
         resolved = {
             name: declared[name].check(value)
-            for name, value in PROFILES[profile].items()
+            for name, value in profile_values.items()
             if name in declared
         }
         for name, text in overrides.items():

@@ -1,4 +1,4 @@
-"""``python -m crispr_models`` is the ``crispr-models`` command."""
+"""``python -m crispr_book`` is the ``crispr-models`` command."""
 
 import os
 import signal
@@ -34,7 +34,7 @@ def run() -> int:
     pressed = []
     signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
     try:
-        from crispr_models.cli import main
+        from crispr_book.cli import main
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
     if pressed:

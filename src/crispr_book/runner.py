@@ -12,7 +12,7 @@ failing cell, and reported as ``<id>: cell In [n] failed ...``; until a later
 run succeeds, the book refuses to publish that chapter.
 
 Beside each published run, ``run.json`` records a hash of everything the run
-depended on (the notebook's source, the helper package's code, the
+depended on (the notebook's source, the science package's code (:mod:`crispr_models`), the
 parameters, the installed packages, and files it reads from other chapters),
 so ``crispr-models book`` re-executes only what changed.
 """
@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 import shutil
 import signal
@@ -44,11 +45,23 @@ import psutil
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.exceptions import PapermillExecutionError
 
-from crispr_models.notebooks import Notebook, chapter_inputs
-from crispr_models.validation import check_positive_int
+import crispr_models
+from crispr_book.discovery import Notebook, chapter_inputs
+from crispr_models.input_checks import check_positive_int
 
-GENERATED_DIR = Path("book") / "generated"
 KERNEL_NAME = "python3"
+
+
+class _KnownSettingsFilter(logging.Filter):
+    """papermill warns of a parameter the parameters cell does not assign; the
+    sampler settings the registry keeps (``draws``, ...) are such parameters
+    by design, and every ``-p`` value was checked before the kernel started."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Passed unknown parameter")
+
+
+logging.getLogger("papermill").addFilter(_KnownSettingsFilter())
 MANIFEST_FILE = "run.json"
 
 
@@ -90,9 +103,11 @@ def _sha256(data: bytes) -> str:
 
 
 @cache
-def _helper_code_hash() -> str:
-    """The helper package's Python files, names and contents."""
-    package = Path(__file__).resolve().parent
+def _science_code_hash() -> str:
+    """The science package's Python files, names and contents: what chapters
+    import. The book machinery (this package) is left out, so editing the
+    runner or the command line re-executes nothing."""
+    package = Path(crispr_models.__file__).resolve().parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
@@ -117,7 +132,7 @@ def run_inputs(notebook: Notebook, parameters: dict[str, Any], out_dir: Path) ->
     """A hash per input of a run; a run is up to date when none changed."""
     inputs = {
         "notebook source": _sha256(notebook.path.read_bytes()),
-        "helper code": _helper_code_hash(),
+        "science code": _science_code_hash(),
         "parameters": _sha256(json.dumps(_papermill_values(parameters), sort_keys=True).encode()),
         "installed packages": _dependencies_hash(),
     }
@@ -316,6 +331,17 @@ def _show_published_path(executed: Path, staged_dir: str, published_dir: str) ->
 #: How long an interrupted run waits for papermill to notice its kernel died.
 INTERRUPT_GRACE_SECONDS = 30
 
+#: Set when Ctrl-C stops runs going on in other threads (``book --jobs``):
+#: their kernels die, and each run then discards its folder as interrupted
+#: instead of keeping it as failed.
+_interrupted = threading.Event()
+
+
+def interrupt_runs() -> None:
+    """Stop every run of this process: mark them interrupted, kill the kernels."""
+    _interrupted.set()
+    _kill_kernels()
+
 
 def _kill_kernels() -> None:
     """Kill this process's children: the kernels papermill started (and
@@ -411,6 +437,9 @@ def run_notebook(
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
     except (PapermillExecutionError, CellTimeoutError, DeadKernelError) as error:
+        if _interrupted.is_set():  # its kernel was killed by Ctrl-C, not a fault
+            shutil.rmtree(run_dir, ignore_errors=True)
+            raise KeyboardInterrupt from error
         failed_notebook = failed_run_dir(out_dir, notebook.id) / staged.name
         message = _failure_message(notebook, error, staged, failed_notebook, timeout)
         _keep_failed(out_dir, notebook.id, run_dir)

@@ -14,14 +14,15 @@ Ctrl-C exits with status 130 and leaves the previous outputs in place.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 
-from crispr_models.__main__ import EXIT_INTERRUPTED, INTERRUPTED_MESSAGE
-from crispr_models.notebooks import (
-    CELL_TIMEOUT_SECONDS,
-    DEFAULT_CELL_TIMEOUT_SECONDS,
+from crispr_book.__main__ import EXIT_INTERRUPTED, INTERRUPTED_MESSAGE
+from crispr_book.discovery import (
     PROFILES,
     RUNNER_PARAMETERS,
     Notebook,
@@ -31,8 +32,8 @@ from crispr_models.notebooks import (
     find_notebook,
     find_project_root,
 )
-from crispr_models.runner import (
-    GENERATED_DIR,
+from crispr_book.runner import (
+    INTERRUPT_GRACE_SECONDS,
     BookBuildFailed,
     MissingDependency,
     NotebookFailed,
@@ -41,22 +42,33 @@ from crispr_models.runner import (
     changed_inputs,
     executed_notebook_path,
     failed_run_dir,
+    interrupt_runs,
     published_run_dir,
     run_notebook,
 )
+from crispr_models.registry import CHAPTERS, DEFAULT_CELL_TIMEOUT_SECONDS, GENERATED_DIR
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return value
+
+
 def _cell_timeout(text: str) -> int:
     try:
-        seconds = int(text)
-    except ValueError:
-        seconds = 0
-    if seconds <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
-    return seconds
+        return _positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive number of seconds, got {text!r}"
+        ) from None
 
 
 def _add_cell_timeout(command: argparse.ArgumentParser) -> None:
@@ -67,7 +79,11 @@ def _add_cell_timeout(command: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help=(
             f"fail a cell that runs longer (default: {DEFAULT_CELL_TIMEOUT_SECONDS} s; "
-            + ", ".join(f"{n}: {s} s" for n, s in CELL_TIMEOUT_SECONDS.items())
+            + ", ".join(
+                f"{c.id}: {c.cell_timeout_seconds} s"
+                for c in CHAPTERS.values()
+                if c.cell_timeout_seconds != DEFAULT_CELL_TIMEOUT_SECONDS
+            )
             + ")"
         ),
     )
@@ -110,8 +126,9 @@ def _parser() -> argparse.ArgumentParser:
         "book",
         help="execute the notebooks whose inputs changed, then build the book",
         description=(
-            "Execute each notebook whose source, helper code, parameters, installed "
-            "packages or inputs from other chapters changed since its last successful "
+            "Execute each notebook whose source, science code (crispr_models), "
+            "parameters, installed packages or inputs from other chapters changed "
+            "since its last successful "
             "run (recorded in book/generated/<id>/run.json), then build the book."
         ),
     )
@@ -122,6 +139,17 @@ def _parser() -> argparse.ArgumentParser:
         help="build from the notebooks already in book/generated",
     )
     book.add_argument("--force", action="store_true", help="re-execute every notebook")
+    book.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help=(
+            "run up to N independent chapters at once (default: the machine's cores, "
+            f"{os.cpu_count() or 1}); a timing chapter runs alone, and a chapter that "
+            "reads others' outputs after them"
+        ),
+    )
     book.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     _add_cell_timeout(book)
     return parser
@@ -185,34 +213,102 @@ def _why_run(out_dir: Path, notebook_id: str, changed: list[str] | None) -> str:
     return "changed: " + ", ".join(changed)
 
 
+class _Schedule:
+    """Which chapters may start: in book order, after the chapters whose
+    outputs they read, and a chapter that measures time with nothing beside it."""
+
+    def __init__(self, notebook_ids: list[str]) -> None:
+        self.pending = list(notebook_ids)
+        self.running: set[str] = set()
+        self.finished: set[str] = set()
+
+    @staticmethod
+    def _facts(notebook_id: str):
+        return CHAPTERS.get(notebook_id)
+
+    def _waits_for(self, notebook_id: str) -> set[str]:
+        facts = self._facts(notebook_id)
+        reads = set(facts.reads) if facts else set()
+        return reads & (set(self.pending) | self.running)
+
+    def _alone(self, notebook_id: str) -> bool:
+        facts = self._facts(notebook_id)
+        return bool(facts and facts.runs_alone)
+
+    def next_ready(self, jobs: int) -> str | None:
+        """The next chapter to start now, or None."""
+        if len(self.running) >= jobs or any(self._alone(r) for r in self.running):
+            return None
+        for notebook_id in self.pending:
+            if self._alone(notebook_id):
+                # it waits for the others to finish; nothing after it jumps ahead
+                return None if self.running else notebook_id
+            if not self._waits_for(notebook_id):
+                return notebook_id
+        return None
+
+    def start(self, notebook_id: str) -> None:
+        self.pending.remove(notebook_id)
+        self.running.add(notebook_id)
+
+    def finish(self, notebook_id: str) -> None:
+        self.running.discard(notebook_id)
+        self.finished.add(notebook_id)
+
+
 def _execute_changed(root: Path, notebooks: list[Notebook], args: argparse.Namespace) -> list[str]:
-    """Run each notebook whose inputs changed (all with ``--force``), in book
-    order, so a chapter that reads others' outputs sees them fresh. Returns
-    the ids of the notebooks that failed."""
+    """Run each notebook whose inputs changed (all with ``--force``), up to
+    ``--jobs`` at a time; a chapter that reads others' outputs is checked and
+    run after them, so it sees them fresh. Returns the ids that failed."""
     out_dir = root / GENERATED_DIR
-    failures = []
     # Check every notebook's parameters before the first kernel starts.
-    resolved = [(n, n.resolve(args.profile, {})) for n in notebooks]
-    for notebook, parameters in resolved:
-        changed = None if args.force else changed_inputs(notebook, parameters, out_dir)
-        if changed == []:
-            print(f"{notebook.id}: up to date, not re-executed")
-            continue
-        reason = "--force" if args.force else _why_run(out_dir, notebook.id, changed)
-        print(f"{notebook.id}: executing ({reason})", flush=True)
+    resolved = {n.id: (n, n.resolve(args.profile, {})) for n in notebooks}
+    schedule = _Schedule(list(resolved))
+    progress_bar = not args.no_progress and args.jobs == 1
+    failures: list[str] = []
+    futures: dict[Future, str] = {}
+
+    def execute(notebook: Notebook, parameters: dict) -> None:
+        result = run_notebook(
+            notebook,
+            parameters,
+            out_dir,
+            progress_bar=progress_bar,
+            cwd=root,
+            cell_timeout_seconds=args.cell_timeout,
+        )
+        print(f"{notebook.id}: executed in {result.seconds:.1f} s", flush=True)
+
+    with ThreadPoolExecutor(max_workers=args.jobs, thread_name_prefix="chapter") as pool:
         try:
-            result = run_notebook(
-                notebook,
-                parameters,
-                out_dir,
-                progress_bar=not args.no_progress,
-                cwd=root,
-                cell_timeout_seconds=args.cell_timeout,
-            )
-            print(f"{notebook.id}: executed in {result.seconds:.1f} s", flush=True)
-        except NotebookFailed as error:
-            print(f"error: {error}", file=sys.stderr)
-            failures.append(notebook.id)
+            while schedule.pending or schedule.running:
+                while (notebook_id := schedule.next_ready(args.jobs)) is not None:
+                    schedule.start(notebook_id)
+                    notebook, parameters = resolved[notebook_id]
+                    changed = None if args.force else changed_inputs(notebook, parameters, out_dir)
+                    if changed == []:
+                        print(f"{notebook_id}: up to date, not re-executed", flush=True)
+                        schedule.finish(notebook_id)
+                        continue
+                    reason = "--force" if args.force else _why_run(out_dir, notebook_id, changed)
+                    print(f"{notebook_id}: executing ({reason})", flush=True)
+                    futures[pool.submit(execute, notebook, parameters)] = notebook_id
+                if not futures:
+                    continue
+                done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                for future in done:
+                    notebook_id = futures.pop(future)
+                    schedule.finish(notebook_id)
+                    try:
+                        future.result()
+                    except NotebookFailed as error:
+                        print(f"error: {error}", file=sys.stderr, flush=True)
+                        failures.append(notebook_id)
+        except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the runs clean up
+            interrupt_runs()
+            wait(futures, timeout=INTERRUPT_GRACE_SECONDS)
+            raise
     return failures
 
 

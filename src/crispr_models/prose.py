@@ -1,0 +1,46 @@
+"""Numbers for a chapter's prose, from the run that wrote it.
+
+A chapter's Markdown cites computed values with myst-nb's ``{glue:text}``
+role (``{glue:text}`m2_covered```); :func:`glue_values` stores them in the
+executed notebook, so a reader who reruns the chapter with other parameters
+reads that run's numbers. :func:`rerun_note` says, on the page, when a run
+changed the defaults that the chapter's qualitative claims were checked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from IPython.display import Markdown
+
+from crispr_models.registry import changed_defaults, chapter_facts
+
+
+def _plain(value: object) -> object:
+    """NumPy scalars as Python ones: the glued text is their repr, and myst-nb
+    reads it back as a literal (``np.float64(0.5)`` is not one)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def glue_values(**values: object) -> None:
+    """Store each value under its name for ``{glue:text}`` in the Markdown."""
+    from myst_nb import glue  # a few ms; only chapters call this
+
+    for name, value in values.items():
+        glue(name, _plain(value), display=False)
+
+
+def rerun_note(chapter: str, namespace: Mapping[str, object]) -> Markdown | None:
+    """A visible note when the run's data-deciding parameters are not the
+    chapter's defaults (``namespace``: the chapter's ``globals()``)."""
+    changed = changed_defaults(chapter, namespace)
+    if not changed:
+        return None
+    chapter_facts(chapter)  # refuses an unknown id before composing the note
+    listed = "; ".join(f"`{n}` = {v!r} (default {d!r})" for n, (d, v) in changed.items())
+    return Markdown(
+        f"> **Not the book's default run.** This run changed {listed}. Every number "
+        "below is this run's; sentences marked *(defaults)* describe what the "
+        "default run showed and may not hold for this one."
+    )

@@ -1,0 +1,226 @@
+"""The standard workflow of a chapter in one call: fit, check, compare with
+the truth, save.
+
+:func:`fit_and_check` is what every model chapter does with the model it
+recommends (and with the pathological variants it shows): prior predictive,
+NUTS and posterior predictive draws (:func:`~crispr_models.fitting.fit`), the
+convergence report, the recovery table against the simulated truth, and the
+fit saved beside the run with its status. Chapter 1 writes the same steps out
+longhand.
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from crispr_models.artifacts import save_fit, save_loo_comparison
+from crispr_models.diagnostics import (
+    FIT_STATUSES,
+    ConvergenceReport,
+    LooComparison,
+    convergence_report,
+    coverage_summary,
+    fit_summary,
+    loo_comparison,
+    recovery_table,
+)
+from crispr_models.fitting import SETTING_RULES, SamplerSettings, fit, timing_summary
+from crispr_models.input_checks import RandomSource, check_choice
+from crispr_models.registry import chapter_facts
+from crispr_models.simulation import SimulatedData
+
+#: Types of a parameters cell's values.
+_LITERALS = (bool, int, float, str, tuple, list, type(None))
+
+
+@dataclass(frozen=True)
+class CheckedFit:
+    """A fit with its convergence report and its recovery table.
+
+    Displayed in a notebook it shows the timing line, the convergence checks
+    and how many true values the 94 % intervals cover.
+    """
+
+    name: str
+    model: pm.Model
+    idata: xr.DataTree
+    report: ConvergenceReport
+    table: pd.DataFrame
+    status: str
+
+    @property
+    def covered(self) -> int:
+        """True values inside their 94 % HDI."""
+        return int(self.table["hdi_covers_truth"].dropna().astype(bool).sum())
+
+    @property
+    def known(self) -> int:
+        """Parameters with a known true value."""
+        return int(self.table["hdi_covers_truth"].notna().sum())
+
+    @property
+    def misses(self) -> pd.DataFrame:
+        """Rows whose 94 % HDI misses the truth."""
+        return self.table[self.table["hdi_covers_truth"].eq(False)]
+
+    @property
+    def coverage_line(self) -> str:
+        return coverage_summary(self.table)
+
+    @property
+    def timing(self) -> str:
+        return timing_summary(self.idata)
+
+    @property
+    def summary_line(self) -> str:
+        """One line: the figures a chapter reports for its model."""
+        return f"{self.name}: {fit_summary(self.report, self.table)}"
+
+    def recovery(self) -> pd.DataFrame:
+        """The recovery table to show: one row per parameter, rounded."""
+        return self.table.drop(columns=["fit", "status"]).round(3)
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<p><code>{html.escape(self.name)}</code>: {html.escape(self.timing)}</p>"
+            + self.report._repr_html_()
+            + f"<p>{html.escape(self.coverage_line)}</p>"
+        )
+
+    def __repr__(self) -> str:
+        return f"{self.name}: {self.timing}\n{self.report}\n{self.coverage_line}"
+
+
+def fit_and_check(
+    model: pm.Model,
+    rng: RandomSource,
+    settings: SamplerSettings,
+    *,
+    name: str,
+    truth: Mapping[str, object],
+    var_names: list[str] | None = None,
+    artifacts_dir: str | None = None,
+    status: str = "use",
+) -> CheckedFit:
+    """Fit ``model``, check it, compare it with ``truth`` and save it as ``name``.
+
+    A fit with ``status="use"`` must pass every convergence check: otherwise
+    :class:`~crispr_models.diagnostics.ConvergenceError` is raised, naming the
+    failed checks, and nothing is saved. A ``pathological`` or
+    ``as_published`` fit is saved with that status whatever its checks say.
+    ``var_names`` are the parameters checked and tabulated (default: those
+    with a truth). ``artifacts_dir`` empty (an interactive session) saves
+    nothing.
+    """
+    check_choice("status", status, FIT_STATUSES)
+    idata = fit(model, rng, settings)
+    names = var_names or [v for v in idata.posterior.data_vars if v in truth]
+    report = convergence_report(idata, names, pathological=status != "use")
+    if status == "use":
+        report.require()
+    table = recovery_table(idata, truth, name, names, status=status)
+    save_fit(artifacts_dir, name, idata, table)
+    return CheckedFit(name, model, idata, report, table, status)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One run of a chapter: its id, generator, sampler settings and
+    artifacts folder, so each fit is one short call.
+
+    ``Experiment.from_parameters("m4", rng, globals())`` takes the sampler
+    settings the registry keeps for the chapter and any a run overrides
+    (``-p draws 500`` defines ``draws`` in the chapter's namespace), and the
+    chapter's ``artifacts_dir`` and ``short_draws``.
+    """
+
+    chapter: str
+    rng: RandomSource
+    settings: SamplerSettings
+    artifacts_dir: str = ""
+    short_draws: int | None = None
+    #: The chapter's parameters (the literal values of its namespace).
+    parameters: Mapping[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_parameters(
+        cls, chapter: str, rng: RandomSource, namespace: Mapping[str, object]
+    ) -> Experiment:
+        base = chapter_facts(chapter).sampling or SamplerSettings()
+        given = {name: namespace[name] for name in SETTING_RULES if name in namespace}
+        return cls(
+            chapter,
+            rng,
+            SamplerSettings(**{**base.__dict__, **given}),
+            str(namespace.get("artifacts_dir", "") or ""),
+            namespace.get("short_draws"),  # type: ignore[arg-type]
+            {k: v for k, v in namespace.items() if isinstance(v, _LITERALS) and k[0] != "_"},
+        )
+
+    def simulate(
+        self, simulate: Callable[..., SimulatedData], rng: RandomSource | None = None, **given
+    ) -> SimulatedData:
+        """``simulate(rng, ...)`` with each of its arguments that the chapter's
+        parameters set: ``x`` from the parameter ``true_x`` (a true value) or
+        ``x`` (a design setting such as ``num_cell_lines``); ``given`` wins."""
+        arguments = {}
+        for name in list(inspect.signature(simulate).parameters)[1:]:
+            for key in (f"true_{name}", name):
+                if key in self.parameters:
+                    arguments[name] = self.parameters[key]
+                    break
+        return simulate(self.rng if rng is None else rng, **{**arguments, **given})
+
+    def fit(
+        self,
+        model: pm.Model,
+        name: str,
+        truth: Mapping[str, object],
+        var_names: list[str] | None = None,
+        *,
+        status: str = "use",
+    ) -> CheckedFit:
+        """:func:`fit_and_check` with this run's generator, settings and folder;
+        a fit not to use runs short (``short_draws``) when the chapter sets it."""
+        short = status != "use" and self.short_draws is not None
+        settings = self.settings.short(self.short_draws) if short else self.settings
+        return fit_and_check(
+            model,
+            self.rng,
+            settings,
+            name=name,
+            truth=truth,
+            var_names=var_names,
+            artifacts_dir=self.artifacts_dir,
+            status=status,
+        )
+
+    def compare_by_loo(self, fits: Mapping[str, CheckedFit]) -> LooComparison:
+        """PSIS-LOO comparison of fits to the same data, labelled by the keys
+        of ``fits``; saved beside the run for the model-comparison chapter."""
+        comparison = loo_comparison({label: (f.model, f.idata) for label, f in fits.items()})
+        save_loo_comparison(self.artifacts_dir, self.chapter, comparison)
+        return comparison
+
+    def _repr_html_(self) -> str:
+        s = self.settings
+        return (
+            f"<p>Sampler: {s.sampler}, {s.chains} chains x ({s.tune} warm-up + {s.draws}) "
+            f"draws, <code>target_accept = {s.target_accept}</code>, {s.prior_draws} prior "
+            "predictive draws (change any with <code>-p</code>, e.g. "
+            "<code>-p draws 500</code>).</p>"
+        )
+
+    def __repr__(self) -> str:
+        s = self.settings
+        return (
+            f"{self.chapter}: {s.sampler}, {s.chains} chains x ({s.tune} + {s.draws}) draws, "
+            f"target_accept {s.target_accept}"
+        )

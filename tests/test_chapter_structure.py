@@ -1,0 +1,88 @@
+"""Every chapter end to end with a stubbed sampler: its structure, in seconds.
+
+The chapters run through ``crispr-models run`` (quick profile) with nutpie
+replaced by prior draws shaped like a posterior (:mod:`stub_sampler`), so
+what is checked is the plumbing, not the statistics: each chapter runs to
+the end, saves the fits the registry names, and defines every value its
+prose cites with ``{glue:text}``. The statistics are checked by the full
+quick runs (``tests/test_notebook_runs.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import nbformat
+import pandas as pd
+import pytest
+import stub_sampler
+
+from conftest import copy_project, run_cli
+from crispr_book.discovery import discover_notebooks
+from crispr_book.runner import cells_with_errors
+from crispr_models.registry import CHAPTERS
+
+GLUE_ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+)")
+#: Fewer draws than the quick profile: the stubbed posterior is independent
+#: draws, so 2 x 200 pass the ESS checks, and the predictive draws, tables
+#: and figures take a fraction of the time. Fewer calibration simulations.
+SMALL = ["-p", "draws", "200", "-p", "prior_draws", "100"]
+OVERRIDES = {"sbc": ["-p", "num_simulations", "3"], "loo": [], "bench": []}
+
+
+@pytest.fixture(scope="session")
+def stubbed_runs(tmp_path_factory):
+    """Every chapter run once with the stubbed sampler, two at a time."""
+    root = copy_project(tmp_path_factory.mktemp("stubbed"))
+    env = {"IPYTHONDIR": str(stub_sampler.write_startup(tmp_path_factory.mktemp("ipython")))}
+    chapters = [n.id for n in discover_notebooks(root)]
+
+    def run(chapter):
+        args = ["--root", str(root), "run", chapter, "--profile", "quick", "--no-progress"]
+        return chapter, run_cli(*args, *OVERRIDES.get(chapter, SMALL), env=env)
+
+    # the chapters that read others' outputs run after them
+    readers = [c for c in chapters if CHAPTERS[c].reads]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = dict(pool.map(run, [c for c in chapters if c not in readers]))
+        runs.update(pool.map(run, readers))
+    return root, runs
+
+
+@pytest.mark.parametrize("chapter", list(CHAPTERS))
+def test_chapter_runs_to_the_end_with_a_stubbed_sampler(stubbed_runs, chapter):
+    root, runs = stubbed_runs
+    result = runs[chapter]
+    assert result.returncode == 0, result.stderr[-3000:]
+    executed = root / "book" / "generated" / f"{chapter}.ipynb"
+    assert cells_with_errors(executed) == []
+
+
+@pytest.mark.parametrize("chapter", list(CHAPTERS))
+def test_every_glued_number_in_the_prose_is_defined(stubbed_runs, chapter):
+    root, _ = stubbed_runs
+    notebook = nbformat.read(root / "book" / "generated" / f"{chapter}.ipynb", as_version=4)
+    cited = {
+        key
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for key in GLUE_ROLE.findall(cell.source)
+    }
+    glued = {
+        output["metadata"]["scrapbook"]["name"]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if "scrapbook" in output.get("metadata", {})
+    }
+    assert cited <= glued, f"cited but never glued: {sorted(cited - glued)}"
+
+
+@pytest.mark.parametrize("chapter", [c for c in CHAPTERS if CHAPTERS[c].fit_name])
+def test_recommended_fit_is_saved_for_use(stubbed_runs, chapter):
+    root, _ = stubbed_runs
+    summary = pd.read_csv(root / "book" / "generated" / chapter / "summary.csv")
+    fit_name = CHAPTERS[chapter].fit_name
+    assert (summary.loc[summary["fit"] == fit_name, "status"] == "use").all()
+    assert (root / "book" / "generated" / chapter / f"{fit_name}.nc").exists()

@@ -1,0 +1,97 @@
+"""The one-call workflow: fit, check, compare with the truth, save."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import QUICK
+from crispr_models.diagnostics import ConvergenceError
+from crispr_models.models import single_gene_rna_model
+from crispr_models.registry import CHAPTERS
+from crispr_models.simulation import simulate_single_gene_rna
+from crispr_models.workflow import Experiment, fit_and_check
+
+
+def test_experiment_takes_the_registry_settings_and_the_runs_overrides():
+    namespace = {"seed": 1, "draws": 300, "artifacts_dir": "out", "short_draws": 50}
+    experiment = Experiment.from_parameters("m2", np.random.default_rng(1), namespace)
+    registry = CHAPTERS["m2"].sampling
+    assert experiment.settings.draws == 300  # -p draws 300
+    assert experiment.settings.tune == registry.tune
+    assert experiment.settings.target_accept == registry.target_accept
+    assert experiment.artifacts_dir == "out" and experiment.short_draws == 50
+    assert "target_accept = 0.9" in experiment._repr_html_()
+
+
+def test_experiment_simulates_with_the_chapters_true_values():
+    namespace = {"num_cell_lines": 7, "true_alpha": 0.25, "true_sigma": 0.1, "draws": 10}
+    experiment = Experiment.from_parameters("m1", np.random.default_rng(3), namespace)
+    simulated = experiment.simulate(simulate_single_gene_rna, beta=-2.0)
+    assert len(simulated.observations) == 7
+    assert simulated.truth["alpha"] == 0.25 and simulated.truth["sigma"] == 0.1
+    assert simulated.truth["beta"] == -2.0  # given explicitly: wins
+    again = Experiment.from_parameters("m1", np.random.default_rng(3), namespace)
+    pd.testing.assert_frame_equal(
+        again.simulate(simulate_single_gene_rna, beta=-2.0).observations,
+        simulated.observations,
+    )
+
+
+def test_unknown_chapter_is_refused():
+    with pytest.raises(ValueError, match="chapter must be one of"):
+        Experiment.from_parameters("m99", np.random.default_rng(0), {})
+
+
+@pytest.fixture(scope="module")
+def single_gene():
+    simulated = simulate_single_gene_rna(np.random.default_rng(11))
+    return single_gene_rna_model(simulated.observations), simulated.truth
+
+
+@pytest.mark.slow
+def test_a_fit_to_use_is_checked_tabulated_and_saved(tmp_path, single_gene):
+    model, truth = single_gene
+    checked = fit_and_check(
+        model,
+        np.random.default_rng(5),
+        QUICK,
+        name="one_gene",
+        truth=truth,
+        artifacts_dir=str(tmp_path),
+    )
+    assert checked.report.passed
+    assert set(checked.table["parameter"]) == {"alpha", "beta", "sigma"}
+    assert checked.known == 3 and 0 <= checked.covered <= 3
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert (summary["fit"] == "one_gene").all() and (summary["status"] == "use").all()
+    assert (tmp_path / "one_gene.nc").exists()
+    assert "Convergence passed" in checked._repr_html_()
+    assert checked.coverage_line in repr(checked)
+
+
+@pytest.mark.slow
+def test_a_fit_that_fails_its_checks_is_not_saved_as_one_to_use(tmp_path, single_gene):
+    model, truth = single_gene
+    too_short = QUICK.short(20)  # 2 chains x 20 draws: ESS far below 100 per chain
+    with pytest.raises(ConvergenceError, match="ESS"):
+        fit_and_check(
+            model,
+            np.random.default_rng(5),
+            too_short,
+            name="one_gene",
+            truth=truth,
+            artifacts_dir=str(tmp_path),
+        )
+    assert not (tmp_path / "one_gene.nc").exists()
+    shown = fit_and_check(
+        model,
+        np.random.default_rng(5),
+        too_short,
+        name="one_gene",
+        truth=truth,
+        artifacts_dir=str(tmp_path),
+        status="pathological",
+    )
+    assert not shown.report.passed
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert (summary["status"] == "pathological").all()
