@@ -24,7 +24,7 @@ def test_save_fit_writes_netcdf_and_summary(tmp_path, multigene_fit, table):
 def test_saving_again_replaces_a_models_rows_and_keeps_others(tmp_path, multigene_fit, table):
     save_fit(tmp_path, "multigene_rna", multigene_fit, table)
     save_fit(tmp_path, "multigene_rna", multigene_fit, table)
-    save_fit(tmp_path, "other", multigene_fit, table.assign(model="other"))
+    save_fit(tmp_path, "other", multigene_fit, table.assign(fit="other"))
     summary = pd.read_csv(tmp_path / SUMMARY_FILE)
     assert summary["fit"].value_counts().to_dict() == {
         "multigene_rna": len(table),

@@ -11,6 +11,9 @@ from conftest import REPO_ROOT
 from crispr_models.benchmark import BENCHMARK_COLUMNS, run_benchmark, speedups
 from crispr_models.fitting import SAMPLERS
 
+#: Real sampling or many kernels: in make test, not in make test-fast.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def table():

@@ -17,6 +17,9 @@ from crispr_models.calibration import (
 )
 from crispr_models.models import multigene_rna_model
 
+#: Real sampling or many kernels: in make test, not in make test-fast.
+pytestmark = pytest.mark.slow
+
 TINY = CalibrationSettings(num_simulations=12, draws=100, tune=100, thin=5)
 
 

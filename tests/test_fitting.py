@@ -4,6 +4,9 @@ import pytest
 from conftest import MULTIGENE_PARAMETERS, QUICK
 from crispr_models.fitting import SamplerSettings, fit, sample_prior_predictive, timing_summary
 
+#: Real sampling or many kernels: in make test, not in make test-fast.
+pytestmark = pytest.mark.slow
+
 
 def test_fit_returns_every_group_the_notebooks_read(multigene_fit):
     for group in (

@@ -8,6 +8,9 @@ from crispr_models.diagnostics import PARETO_K_MAX, loo_comparison
 from crispr_models.fitting import fit
 from crispr_models.models import multigene_rna_model, single_gene_rna_model
 
+#: Real sampling or many kernels: in make test, not in make test-fast.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def two_fits(multigene_data, multigene_fit):

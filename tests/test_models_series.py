@@ -27,6 +27,9 @@ from crispr_models.simulation import (
     zero_sum_truth,
 )
 
+#: Real sampling or many kernels: in make test, not in make test-fast.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def predictor_data():

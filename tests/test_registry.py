@@ -43,7 +43,7 @@ def test_fit_names_and_loo_appear_in_the_chapter_source(chapter):
     facts = CHAPTERS[chapter]
     if facts.fit_name:
         assert f'name="{facts.fit_name}"' in source or f'"{facts.fit_name}"' in source
-    assert ("save_loo_comparison(" in source) == facts.loo
+    assert ("compare_by_loo(" in source) == facts.loo
 
 
 @pytest.mark.parametrize("chapter", RECOMMENDED)

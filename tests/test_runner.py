@@ -25,6 +25,9 @@ from crispr_book.runner import (
 )
 from crispr_models.registry import GENERATED_DIR, LOO_CHAPTERS
 
+#: Many kernels: in make test, not in make test-fast.
+pytestmark = pytest.mark.slow
+
 BROKEN_NOTEBOOK = """# %% [markdown]
 # # Model 0: a notebook that fails
 
@@ -177,7 +180,7 @@ def test_changed_inputs_names_what_changed(good_project, monkeypatch):
     monkeypatch.setattr(runner, "_science_code_hash", lambda: "edited science")
     assert changed_inputs(notebook, {}, out) == ["science code"]
     monkeypatch.setattr(runner, "_dependencies_hash", lambda: "upgraded numpy")
-    assert changed_inputs(notebook, {}, out) == ["science code", "installed packages"]
+    assert changed_inputs(notebook, {}, out) == ["installed packages", "science code"]
     monkeypatch.undo()
     notebook.path.write_text(GOOD_NOTEBOOK.replace("writes one result", "writes a result"))
     assert changed_inputs(notebook, {}, out) == ["notebook source"]

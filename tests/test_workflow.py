@@ -48,17 +48,22 @@ def single_gene():
     return single_gene_rna_model(simulated.observations), simulated.truth
 
 
-@pytest.mark.slow
-def test_a_fit_to_use_is_checked_tabulated_and_saved(tmp_path, single_gene):
+def _fit_one_gene(single_gene, folder, settings, **options):
     model, truth = single_gene
-    checked = fit_and_check(
+    return fit_and_check(
         model,
         np.random.default_rng(5),
-        QUICK,
+        settings,
         name="one_gene",
         truth=truth,
-        artifacts_dir=str(tmp_path),
+        artifacts_dir=str(folder),
+        **options,
     )
+
+
+@pytest.mark.slow
+def test_a_fit_to_use_is_checked_tabulated_and_saved(tmp_path, single_gene):
+    checked = _fit_one_gene(single_gene, tmp_path, QUICK)
     assert checked.report.passed
     assert set(checked.table["parameter"]) == {"alpha", "beta", "sigma"}
     assert checked.known == 3 and 0 <= checked.covered <= 3
@@ -71,27 +76,11 @@ def test_a_fit_to_use_is_checked_tabulated_and_saved(tmp_path, single_gene):
 
 @pytest.mark.slow
 def test_a_fit_that_fails_its_checks_is_not_saved_as_one_to_use(tmp_path, single_gene):
-    model, truth = single_gene
     too_short = QUICK.short(20)  # 2 chains x 20 draws: ESS far below 100 per chain
     with pytest.raises(ConvergenceError, match="ESS"):
-        fit_and_check(
-            model,
-            np.random.default_rng(5),
-            too_short,
-            name="one_gene",
-            truth=truth,
-            artifacts_dir=str(tmp_path),
-        )
+        _fit_one_gene(single_gene, tmp_path, too_short)
     assert not (tmp_path / "one_gene.nc").exists()
-    shown = fit_and_check(
-        model,
-        np.random.default_rng(5),
-        too_short,
-        name="one_gene",
-        truth=truth,
-        artifacts_dir=str(tmp_path),
-        status="pathological",
-    )
+    shown = _fit_one_gene(single_gene, tmp_path, too_short, status="pathological")
     assert not shown.report.passed
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert (summary["status"] == "pathological").all()

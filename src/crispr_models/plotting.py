@@ -156,16 +156,19 @@ def plot_predictive_check(
         )
     simulated, observed, drawn = _predictive_curves(idata, group, var_name, num_draws)
     label = "Prior" if group == "prior_predictive" else "Posterior"
+    caption = f"blue: {drawn} simulated data sets; black: observed"
+    return _density_curves(simulated, observed, f"{label} predictive check", caption)
+
+
+def _density_curves(
+    simulated: pd.DataFrame, observed: pd.DataFrame, title: str, caption: str
+) -> gg.ggplot:
+    """Thin blue curves of simulated data sets under the thick black observed one."""
     return (
         gg.ggplot(simulated, gg.aes(x="x", y="density", group="draw"))
         + gg.geom_line(color=POSTERIOR, alpha=0.25)
         + gg.geom_line(data=observed, color=OBSERVED, size=1.2)
-        + gg.labs(
-            x="logFC",
-            y="density",
-            title=f"{label} predictive check",
-            caption=f"blue: {drawn} simulated data sets; black: observed",
-        )
+        + gg.labs(x="logFC", y="density", title=title, caption=caption)
         + theme_crispr()
     )
 
@@ -477,16 +480,7 @@ def plot_predictive_checks(
     frames = [pd.concat(simulated, ignore_index=True), pd.concat(observed, ignore_index=True)]
     for frame in frames:
         frame["check"] = pd.Categorical(frame["check"], categories=list(panels))
-    return (
-        gg.ggplot(frames[0], gg.aes(x="x", y="density", group="draw"))
-        + gg.geom_line(color=POSTERIOR, alpha=0.25)
-        + gg.geom_line(data=frames[1], color=OBSERVED, size=1.2)
-        + gg.facet_wrap("check", scales="free")
-        + gg.labs(
-            x="logFC",
-            y="density",
-            title="Prior and posterior predictive checks",
-            caption=f"blue: {drawn} simulated data sets per panel; black: observed",
-        )
-        + theme_crispr()
-    )
+    caption = f"blue: {drawn} simulated data sets per panel; black: observed"
+    return _density_curves(
+        *frames, "Prior and posterior predictive checks", caption
+    ) + gg.facet_wrap("check", scales="free")
