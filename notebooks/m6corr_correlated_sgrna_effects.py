@@ -130,24 +130,10 @@ pm.model_to_graphviz(model)
 # recovery table is saved with the sgRNA rows.
 
 # %%
+population = ["mu_gamma", "sigma_gamma", "mu_delta", "sigma_delta"]
+population += ["sigma_alpha", "sigma_beta", "rho", "sigma"]
 checked = experiment.fit(
-    model,
-    "correlated_effects",
-    truth,
-    [
-        "mu_gamma",
-        "sigma_gamma",
-        "gamma",
-        "mu_delta",
-        "sigma_delta",
-        "delta",
-        "sigma_alpha",
-        "sigma_beta",
-        "rho",
-        "alpha",
-        "beta",
-        "sigma",
-    ],
+    model, "correlated_effects", truth, [*population, "gamma", "delta", "alpha", "beta"]
 )
 idata = checked.idata
 table = checked.table
@@ -160,8 +146,6 @@ checked
 # and per-gene rows are in the saved summary).
 
 # %%
-population = ["mu_gamma", "sigma_gamma", "mu_delta", "sigma_delta"]
-population += ["sigma_alpha", "sigma_beta", "rho", "sigma"]
 checked.recovery().set_index("parameter").loc[population]
 
 # %% [markdown]

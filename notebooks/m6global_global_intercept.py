@@ -124,21 +124,13 @@ pm.model_to_graphviz(model)
 # The zero-sum version with the full settings, held to every check.
 
 # %%
-parameters = [
-    "alpha_global",
-    "sigma_gamma",
-    "gamma",
-    "mu_delta",
-    "sigma_delta",
-    "delta",
-    "sigma_alpha",
-    "alpha",
-    "sigma_beta",
-    "beta",
-    "sigma",
-]
+gene_level = ["alpha_global", "sigma_gamma", "gamma", "mu_delta", "sigma_delta", "delta"]
+sgrna_level = ["sigma_alpha", "alpha", "sigma_beta", "beta", "sigma"]
 checked = experiment.fit(
-    model, "global_intercept_zero_sum_genes", global_intercept_truth(truth), parameters
+    model,
+    "global_intercept_zero_sum_genes",
+    global_intercept_truth(truth),
+    gene_level + sgrna_level,
 )
 idata = checked.idata
 checked

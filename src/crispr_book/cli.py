@@ -43,6 +43,7 @@ from crispr_book.runner import (
     executed_notebook_path,
     failed_run_dir,
     interrupt_runs,
+    published_manifest,
     published_run_dir,
     run_notebook,
 )
@@ -214,13 +215,16 @@ def _why_run(out_dir: Path, notebook_id: str, changed: list[str] | None) -> str:
 
 
 class _Schedule:
-    """Which chapters may start: in book order, after the chapters whose
-    outputs they read, and a chapter that measures time with nothing beside it."""
+    """Which chapters may start: after the chapters whose outputs they read,
+    the longest first (so two workers finish together), and a chapter that
+    measures time last, with nothing beside it."""
 
-    def __init__(self, notebook_ids: list[str]) -> None:
+    def __init__(self, notebook_ids: list[str], seconds: dict[str, float] | None = None) -> None:
         self.pending = list(notebook_ids)
         self.running: set[str] = set()
         self.finished: set[str] = set()
+        #: Expected seconds per chapter: its last run's, else the registry's.
+        self.seconds = seconds or {}
 
     @staticmethod
     def _facts(notebook_id: str):
@@ -235,17 +239,21 @@ class _Schedule:
         facts = self._facts(notebook_id)
         return bool(facts and facts.runs_alone)
 
+    def _expected(self, notebook_id: str) -> float:
+        facts = self._facts(notebook_id)
+        return self.seconds.get(notebook_id, facts.typical_seconds if facts else 60.0)
+
     def next_ready(self, jobs: int) -> str | None:
         """The next chapter to start now, or None."""
         if len(self.running) >= jobs or any(self._alone(r) for r in self.running):
             return None
-        for notebook_id in self.pending:
-            if self._alone(notebook_id):
-                # it waits for the others to finish; nothing after it jumps ahead
-                return None if self.running else notebook_id
-            if not self._waits_for(notebook_id):
-                return notebook_id
-        return None
+        shared = [n for n in self.pending if not self._alone(n)]
+        ready = [n for n in shared if not self._waits_for(n)]
+        if ready:
+            return max(ready, key=lambda n: (self._expected(n), -self.pending.index(n)))
+        if shared or self.running:
+            return None  # a timing chapter waits until it has the machine
+        return self.pending[0] if self.pending else None
 
     def start(self, notebook_id: str) -> None:
         self.pending.remove(notebook_id)
@@ -256,6 +264,16 @@ class _Schedule:
         self.finished.add(notebook_id)
 
 
+def _last_seconds(out_dir: Path, notebook_ids: list[str]) -> dict[str, float]:
+    """Each chapter's seconds in its published run, where there is one."""
+    seconds = {}
+    for notebook_id in notebook_ids:
+        manifest = published_manifest(out_dir, notebook_id)
+        if manifest and "seconds" in manifest:
+            seconds[notebook_id] = float(manifest["seconds"])
+    return seconds
+
+
 def _execute_changed(root: Path, notebooks: list[Notebook], args: argparse.Namespace) -> list[str]:
     """Run each notebook whose inputs changed (all with ``--force``), up to
     ``--jobs`` at a time; a chapter that reads others' outputs is checked and
@@ -263,7 +281,7 @@ def _execute_changed(root: Path, notebooks: list[Notebook], args: argparse.Names
     out_dir = root / GENERATED_DIR
     # Check every notebook's parameters before the first kernel starts.
     resolved = {n.id: (n, n.resolve(args.profile, {})) for n in notebooks}
-    schedule = _Schedule(list(resolved))
+    schedule = _Schedule(list(resolved), _last_seconds(out_dir, list(resolved)))
     progress_bar = not args.no_progress and args.jobs == 1
     failures: list[str] = []
     futures: dict[Future, str] = {}

@@ -204,6 +204,9 @@ class Chapter:
     sampling: SamplerSettings | None = None
     #: Per profile, values that replace the profile's own for this chapter.
     profile_overrides: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    #: Seconds a full-profile run takes on two cores (a fresh clone, measured):
+    #: the book starts the longest chapters first. Its last run's, once it ran.
+    typical_seconds: float = 60.0
     #: Measures time: runs alone, never beside another chapter.
     runs_alone: bool = False
     #: Chapters whose outputs it reads: it runs after them.
@@ -223,6 +226,7 @@ _SERIES = (
         "m1",
         7,
         "single_gene_rna",
+        typical_seconds=23,
         sampling=SamplerSettings(draws=1000, tune=1000),
         defaults=_defaults(num_cell_lines=20, true_alpha=0.5, true_beta=-1.0, true_sigma=0.3),
     ),
@@ -230,6 +234,7 @@ _SERIES = (
         "m2",
         6,
         "multigene_rna",
+        typical_seconds=24,
         sampling=SamplerSettings(draws=2000, tune=2000, target_accept=0.9),
         defaults=_defaults(
             reproduce_original=True,
@@ -246,6 +251,7 @@ _SERIES = (
         "m3",
         8,
         "gene_level_predictor",
+        typical_seconds=33,
         sampling=SamplerSettings(draws=1000, tune=1000),
         defaults=_defaults(
             num_genes=10,
@@ -263,6 +269,7 @@ _SERIES = (
         "m4",
         7,
         "zero_sum_cell_lines",
+        typical_seconds=53,
         sampling=SamplerSettings(draws=1000, tune=1000),
         loo=True,
         defaults=_defaults(
@@ -282,6 +289,7 @@ _SERIES = (
         "m5",
         6,
         "zero_sum_cell_lines",
+        typical_seconds=39,
         sampling=SamplerSettings(draws=1000, tune=1000),
         loo=True,
         defaults=_defaults(
@@ -299,6 +307,7 @@ _SERIES = (
         "m6",
         6,
         "copy_number",
+        typical_seconds=52,
         sampling=SamplerSettings(draws=2000, tune=2000, target_accept=0.97),
         loo=True,
         defaults=_defaults(
@@ -318,6 +327,7 @@ _SERIES = (
     Chapter(
         "m6param",
         2,
+        typical_seconds=50,
         sampling=SamplerSettings(draws=1000, tune=1000, target_accept=0.95),
         defaults=_defaults(num_cell_lines_few=4, true_sigma_noisy=1.0),
     ),
@@ -325,6 +335,7 @@ _SERIES = (
         "m6global",
         6,
         "global_intercept_zero_sum_genes",
+        typical_seconds=39,
         sampling=SamplerSettings(draws=2000, tune=2000, target_accept=0.97),
         loo=True,
         defaults=_defaults(num_cell_lines=20, copy_number_rates=(1.0, 0.8, 1.2, 1.5, 2.0)),
@@ -337,6 +348,7 @@ _SERIES = (
         "m6corr",
         6,
         "correlated_effects",
+        typical_seconds=131,
         sampling=SamplerSettings(draws=1000, tune=1000, target_accept=0.95),
         defaults=_defaults(
             num_genes=10,
@@ -356,6 +368,7 @@ _SERIES = (
         "m7",
         7,
         "hierarchical_7c",
+        typical_seconds=77,
         sampling=SamplerSettings(draws=1000, tune=1000, target_accept=0.9),
         loo=True,
         defaults=_defaults(
@@ -378,9 +391,16 @@ CHAPTERS: dict[str, Chapter] = {
     chapter.id: chapter
     for chapter in (
         *_SERIES,
-        Chapter("sbc", 4, defaults=_defaults(), cell_timeout_seconds=3600),
-        Chapter("loo", 1, reads=LOO_CHAPTERS),
-        Chapter("bench", 1, defaults=_defaults(), cell_timeout_seconds=3600, runs_alone=True),
+        Chapter("sbc", 4, defaults=_defaults(), cell_timeout_seconds=3600, typical_seconds=233),
+        Chapter("loo", 1, reads=LOO_CHAPTERS, typical_seconds=7),
+        Chapter(
+            "bench",
+            1,
+            defaults=_defaults(),
+            cell_timeout_seconds=3600,
+            typical_seconds=310,
+            runs_alone=True,
+        ),
     )
 }
 
