@@ -54,7 +54,7 @@ quick-book:
 
 test: test-system-packages
 	@$(MAKE) --no-print-directory install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not stubbed"
 
 # No kernel runs the statistics here: the chapters run with nutpie stubbed by
 # prior draws (tests/stub_sampler.py), two at a time.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pytest
 
@@ -150,3 +152,26 @@ def book_html(quick_project):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "open " in result.stdout
     return root / "_build" / "html"
+
+
+#: A ``{glue:text}`` citation in a chapter's Markdown: the name it cites.
+GLUE_ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+)")
+
+
+def undefined_glue(executed) -> set[str]:
+    """Names the Markdown cites with ``{glue:text}`` that no cell glued."""
+    notebook = nbformat.read(executed, as_version=4)
+    cited = {
+        key
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for key in GLUE_ROLE.findall(cell.source)
+    }
+    glued = {
+        output["metadata"]["scrapbook"]["name"]
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if "scrapbook" in output.get("metadata", {})
+    }
+    return cited - glued

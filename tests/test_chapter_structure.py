@@ -10,20 +10,21 @@ quick runs (``tests/test_notebook_runs.py``).
 
 from __future__ import annotations
 
-import re
 from concurrent.futures import ThreadPoolExecutor
 
-import nbformat
 import pandas as pd
 import pytest
 import stub_sampler
 
-from conftest import copy_project, run_cli
+from conftest import copy_project, run_cli, undefined_glue
 from crispr_book.discovery import discover_notebooks
 from crispr_book.runner import cells_with_errors
 from crispr_models.registry import CHAPTERS
 
-GLUE_ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_]+)")
+#: The fast lane's stand-in for the real quick runs, which ``make test`` has
+#: (``tests/test_notebook_runs.py`` checks the glued numbers on those).
+pytestmark = pytest.mark.stubbed
+
 #: Fewer draws than the quick profile: the stub's halves of chains hold the
 #: same prior draws (r-hat at most 1), so 2 x 200 pass every check. Fewer
 #: calibration simulations and benchmark draws, each a stubbed fit.
@@ -73,21 +74,7 @@ def test_chapter_runs_to_the_end_with_a_stubbed_sampler(stubbed_runs, chapter):
 @pytest.mark.parametrize("chapter", list(CHAPTERS))
 def test_every_glued_number_in_the_prose_is_defined(stubbed_runs, chapter):
     root, _ = stubbed_runs
-    notebook = nbformat.read(root / "book" / "generated" / f"{chapter}.ipynb", as_version=4)
-    cited = {
-        key
-        for cell in notebook.cells
-        if cell.cell_type == "markdown"
-        for key in GLUE_ROLE.findall(cell.source)
-    }
-    glued = {
-        output["metadata"]["scrapbook"]["name"]
-        for cell in notebook.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-        if "scrapbook" in output.get("metadata", {})
-    }
-    assert cited <= glued, f"cited but never glued: {sorted(cited - glued)}"
+    assert undefined_glue(root / "book" / "generated" / f"{chapter}.ipynb") == set()
 
 
 @pytest.mark.parametrize("chapter", [c for c in CHAPTERS if CHAPTERS[c].fit_name])

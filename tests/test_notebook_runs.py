@@ -5,6 +5,7 @@ import nbformat
 import numpy as np
 import pandas as pd
 import pytest
+from test_chapter_structure import undefined_glue
 
 from conftest import REPO_ROOT, copy_project, quick_override, run_cli
 from crispr_book.discovery import PROFILES, discover_notebooks
@@ -224,3 +225,9 @@ def test_a_rerun_with_other_parameters_reports_its_own_numbers(tmp_path):
     text = executed.read_text()
     assert "Not the book's default run" in text
     assert "`seed` = 7 (default 103)" in text and "`num_genes` = 12 (default 5)" in text
+
+
+@pytest.mark.parametrize("notebook_id", NOTEBOOKS)
+def test_every_glued_number_in_the_prose_is_defined(quick_project, notebook_id):
+    root, _ = quick_project
+    assert undefined_glue(root / "book" / "generated" / f"{notebook_id}.ipynb") == set()
