@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 
 from crispr_models.benchmark import run_benchmark
-from crispr_models.fitting import SAMPLERS
 from crispr_models.registry import RECOMMENDED
+from crispr_models.settings import SAMPLERS
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "sampler_benchmark.csv"
 

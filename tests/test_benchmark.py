@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO_ROOT
 from crispr_models.benchmark import BENCHMARK_COLUMNS, run_benchmark, speedups
-from crispr_models.fitting import SAMPLERS
+from crispr_models.settings import SAMPLERS
 
 #: Real sampling or many kernels: in make test, not in make test-fast.
 pytestmark = pytest.mark.slow

@@ -22,9 +22,9 @@ import numpy as np
 import pymc as pm
 
 from crispr_models import plotting
-from crispr_models.fitting import SamplerSettings
 from crispr_models.models import single_gene_rna_model
 from crispr_models.prose import glue_values
+from crispr_models.settings import SamplerSettings
 from crispr_models.simulation import simulate_single_gene_rna
 from crispr_models.workflow import fit_and_check
 

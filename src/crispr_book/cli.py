@@ -222,7 +222,6 @@ class _Schedule:
     def __init__(self, notebook_ids: list[str], seconds: dict[str, float] | None = None) -> None:
         self.pending = list(notebook_ids)
         self.running: set[str] = set()
-        self.finished: set[str] = set()
         #: Expected seconds per chapter: its last run's, else the registry's.
         self.seconds = seconds or {}
 
@@ -261,7 +260,6 @@ class _Schedule:
 
     def finish(self, notebook_id: str) -> None:
         self.running.discard(notebook_id)
-        self.finished.add(notebook_id)
 
 
 def _last_seconds(out_dir: Path, notebook_ids: list[str]) -> dict[str, float]:

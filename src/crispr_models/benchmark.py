@@ -20,9 +20,10 @@ import numpy as np
 import pandas as pd
 
 from crispr_models.diagnostics import sampling_efficiency
-from crispr_models.fitting import SAMPLERS, SamplerSettings, sample_posterior
+from crispr_models.fitting import sample_posterior
 from crispr_models.input_checks import check_choice, check_non_negative_int
 from crispr_models.registry import RECOMMENDED, recommended_model
+from crispr_models.settings import SAMPLERS, SamplerSettings
 
 BENCHMARK_COLUMNS = [
     "chapter",

@@ -205,10 +205,16 @@ def recovery_table(
     return table[SUMMARY_COLUMNS]
 
 
+def coverage_counts(table: pd.DataFrame) -> tuple[int, int]:
+    """(covered, known): true values inside their HDI, and parameters with a truth."""
+    known = table["hdi_covers_truth"].dropna()
+    return int(known.astype(bool).sum()), len(known)
+
+
 def coverage(table: pd.DataFrame) -> float:
     """Share of parameters with a known truth whose HDI covers it."""
-    known = table["hdi_covers_truth"].dropna()
-    return float(known.astype(bool).mean()) if len(known) else np.nan
+    covered, known = coverage_counts(table)
+    return covered / known if known else np.nan
 
 
 def least_squares_by_gene(observations: pd.DataFrame) -> pd.DataFrame:
@@ -227,11 +233,8 @@ def least_squares_by_gene(observations: pd.DataFrame) -> pd.DataFrame:
 
 def coverage_summary(table: pd.DataFrame) -> str:
     """How many known true values the 94 % HDIs cover, in words."""
-    known = table["hdi_covers_truth"].dropna()
-    return (
-        f"94 % HDI covers the truth for {int(known.astype(bool).sum())} of {len(known)} "
-        f"parameters ({coverage(table):.0%})"
-    )
+    covered, known = coverage_counts(table)
+    return f"94 % HDI covers the truth for {covered} of {known} parameters ({coverage(table):.0%})"
 
 
 def fit_summary(report: ConvergenceReport, table: pd.DataFrame) -> str:

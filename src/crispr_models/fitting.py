@@ -24,11 +24,7 @@ from crispr_models.input_checks import (
     check_positive_int,
     check_rng,
 )
-from crispr_models.settings import (  # noqa: F401 (SAMPLERS, SETTING_RULES: re-exported)
-    SAMPLERS,
-    SETTING_RULES,
-    SamplerSettings,
-)
+from crispr_models.settings import SamplerSettings
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 from IPython.display import Markdown
 
-from crispr_models.registry import changed_defaults, chapter_facts
+from crispr_models.registry import changed_defaults
 
 
 def _plain(value: object) -> object:
@@ -37,7 +37,6 @@ def rerun_note(chapter: str, namespace: Mapping[str, object]) -> Markdown | None
     changed = changed_defaults(chapter, namespace)
     if not changed:
         return None
-    chapter_facts(chapter)  # refuses an unknown id before composing the note
     listed = "; ".join(f"`{n}` = {v!r} (default {d!r})" for n, (d, v) in changed.items())
     return Markdown(
         f"> **Not the book's default run.** This run changed {listed}. Every number "

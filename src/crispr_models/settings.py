@@ -63,11 +63,14 @@ class SamplerSettings:
             check(name, getattr(self, name))
 
     @classmethod
-    def from_parameters(cls, namespace: Mapping[str, Any]) -> SamplerSettings:
-        """The settings a chapter's parameters cell declares (``draws``,
-        ``tune``, ...), read from its namespace (``globals()``); a setting it
-        does not declare keeps its default here."""
-        return cls(**{name: namespace[name] for name in SETTING_RULES if name in namespace})
+    def from_parameters(
+        cls, namespace: Mapping[str, Any], base: SamplerSettings | None = None
+    ) -> SamplerSettings:
+        """The settings a chapter's namespace (``globals()``) sets (``draws``,
+        ``tune``, ...); a setting it does not set keeps ``base``'s value (by
+        default this class's)."""
+        given = {name: namespace[name] for name in SETTING_RULES if name in namespace}
+        return dataclasses.replace(base or cls(), **given)
 
     def short(self, draws: int) -> SamplerSettings:
         """The same settings with ``draws`` warm-up and ``draws`` kept draws per

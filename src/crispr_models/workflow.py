@@ -26,14 +26,15 @@ from crispr_models.diagnostics import (
     ConvergenceReport,
     LooComparison,
     convergence_report,
+    coverage_counts,
     coverage_summary,
-    fit_summary,
     loo_comparison,
     recovery_table,
 )
-from crispr_models.fitting import SETTING_RULES, SamplerSettings, fit, timing_summary
+from crispr_models.fitting import fit, timing_summary
 from crispr_models.input_checks import RandomSource, check_choice
 from crispr_models.registry import chapter_facts
+from crispr_models.settings import SamplerSettings
 from crispr_models.simulation import SimulatedData
 
 #: Types of a parameters cell's values.
@@ -58,12 +59,12 @@ class CheckedFit:
     @property
     def covered(self) -> int:
         """True values inside their 94 % HDI."""
-        return int(self.table["hdi_covers_truth"].dropna().astype(bool).sum())
+        return coverage_counts(self.table)[0]
 
     @property
     def known(self) -> int:
         """Parameters with a known true value."""
-        return int(self.table["hdi_covers_truth"].notna().sum())
+        return coverage_counts(self.table)[1]
 
     @property
     def misses(self) -> pd.DataFrame:
@@ -77,11 +78,6 @@ class CheckedFit:
     @property
     def timing(self) -> str:
         return timing_summary(self.idata)
-
-    @property
-    def summary_line(self) -> str:
-        """One line: the figures a chapter reports for its model."""
-        return f"{self.name}: {fit_summary(self.report, self.table)}"
 
     def recovery(self) -> pd.DataFrame:
         """The recovery table to show: one row per parameter, rounded."""
@@ -153,12 +149,10 @@ class Experiment:
     def from_parameters(
         cls, chapter: str, rng: RandomSource, namespace: Mapping[str, object]
     ) -> Experiment:
-        base = chapter_facts(chapter).sampling or SamplerSettings()
-        given = {name: namespace[name] for name in SETTING_RULES if name in namespace}
         return cls(
             chapter,
             rng,
-            SamplerSettings(**{**base.__dict__, **given}),
+            SamplerSettings.from_parameters(namespace, chapter_facts(chapter).sampling),
             str(namespace.get("artifacts_dir", "") or ""),
             namespace.get("short_draws"),  # type: ignore[arg-type]
             {k: v for k, v in namespace.items() if isinstance(v, _LITERALS) and k[0] != "_"},
