@@ -118,7 +118,7 @@ glue_values(
 #   seconds per model: {glue:text}`bench_compile`. nutpie compiles anew in
 #   every process (numba); PyMC reuses PyTensor's on-disk cache of compiled
 #   code, warm after the chapters have run.
-# - This is why the book compiles each model once for the 200 fits of
+# - This is why the book compiles each model once for all the fits of
 #   simulation-based calibration: there, sampling speed is all that counts.
 # - **Divergences** at the chapters' `target_accept`:
 #   {glue:text}`bench_divergent`. Different engines meet a difficult geometry

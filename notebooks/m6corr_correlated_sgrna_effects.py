@@ -235,9 +235,9 @@ rerun_note("m6corr", globals())
 #   {glue:text}`m6corr_sgrna_expected` misses are expected, and misses come in
 #   intercept-slope pairs of the same sgRNAs. One data set cannot say whether
 #   more misses than expected are chance or miscalibration;
-#   {doc}`simulation-based calibration <sbc>` over 200 data sets says
-#   chance: there the intervals of the sgRNA intercepts and slopes cover
-#   the truth as often as they should.
+#   {doc}`simulation-based calibration <sbc>` answers it over many data
+#   sets: its table gives how often the intervals of these sgRNA
+#   intercepts and slopes cover the truth, against the nominal rate.
 # - *(defaults)* With model 6's 15 sgRNAs and sds of 0.2 against noise 0.3, the same model
 #   would return a posterior for $\rho$ close to its prior: the original's
 #   data could not have answered the question it wanted to ask. Designing the
