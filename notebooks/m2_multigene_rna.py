@@ -76,8 +76,7 @@ artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv
 rng = np.random.default_rng(seed)
 experiment = Experiment.from_parameters("m2", rng, globals())
 data_rng = np.random.RandomState(seed) if reproduce_original else rng
-simulated = experiment.simulate(simulate_multigene_rna, data_rng)
-data, truth = simulated.observations, simulated.truth
+data, truth = experiment.simulate(simulate_multigene_rna, data_rng)
 data.head()
 
 # %% [markdown]
@@ -111,21 +110,18 @@ pm.model_to_graphviz(model)
 # %%
 parameters = ["mu_alpha", "sigma_alpha", "mu_beta", "sigma_beta", "alpha", "beta", "sigma"]
 checked = experiment.fit(model, "multigene_rna", truth, parameters)
-idata = checked.idata
 checked
 
 # %% [markdown]
 # ## Recovery of the true values
 #
 # Every parameter's posterior mean, sd and 94 % highest-density interval next
-# to the value that simulated the data, as a table and as a forest plot (the
-# true value a red cross, a diamond where the interval misses it).
+# to the value that simulated the data: in the recovery table folded under the
+# fit above, and as a forest plot (the true value a red cross, a diamond where
+# the interval misses it).
 
 # %%
-checked.recovery()
-
-# %%
-plotting.plot_recovery(checked.table, title="Model 2: posterior (blue) against the truth (red)")
+plotting.plot_recovery(checked.table)
 
 # %% [markdown]
 # A 94 % interval should miss about one true value in seventeen, so a miss or
@@ -137,7 +133,7 @@ plotting.plot_recovery(checked.table, title="Model 2: posterior (blue) against t
 
 # %%
 least_squares = least_squares_by_gene(data)
-posterior_means = az.extract(idata, var_names=["alpha", "beta"]).mean("sample")
+posterior_means = az.extract(checked.idata, var_names=["alpha", "beta"]).mean("sample")
 by_gene = least_squares.assign(
     alpha_posterior=posterior_means["alpha"].values,
     beta_posterior=posterior_means["beta"].values,
@@ -151,7 +147,7 @@ by_gene.round(3)
 # chains should overlap and look like noise around a fixed level.
 
 # %%
-plotting.plot_trace(idata, ["mu_alpha", "sigma_alpha", "alpha", "beta", "sigma"])
+plotting.plot_trace(checked.idata, ["mu_alpha", "sigma_alpha", "alpha", "beta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -162,7 +158,7 @@ plotting.plot_trace(idata, ["mu_alpha", "sigma_alpha", "alpha", "beta", "sigma"]
 # observed spread.
 
 # %%
-plotting.plot_predictive_checks(idata)
+plotting.plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Posterior lines over the data
@@ -172,7 +168,9 @@ plotting.plot_predictive_checks(idata)
 # rather than sampled at random, so the figure is reproducible.
 
 # %%
-plotting.plot_posterior_lines(idata, data, truth, title="Model 2: posterior lines over the data")
+plotting.plot_posterior_lines(
+    checked.idata, data, truth, title="Model 2: posterior lines over the data"
+)
 
 
 # %% tags=["remove-input"]
@@ -202,9 +200,9 @@ glue_values(
         if len(gene_misses)
         else "No gene effect is missed."
     ),
-    m2_compile=idata.posterior.attrs["compile_time"],
-    m2_sampling=idata.posterior.attrs["sampling_time"],
-    m2_draws=f"{idata.posterior.attrs['chains']} x ({idata.posterior.attrs['tune']} + {idata.posterior.attrs['draws']})",
+    m2_compile=checked.idata.posterior.attrs["compile_time"],
+    m2_sampling=checked.idata.posterior.attrs["sampling_time"],
+    m2_draws=f"{checked.idata.posterior.attrs['chains']} x ({checked.idata.posterior.attrs['tune']} + {checked.idata.posterior.attrs['draws']})",
 )
 
 # %% [markdown]

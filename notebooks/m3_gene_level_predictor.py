@@ -77,7 +77,6 @@ true_sigma_gamma = 0.4  # spread of gene intercepts around the gene-level line
 true_mu_beta = 0.0  # mean within-gene RNA slope
 true_sigma_beta = 1.0  # spread of within-gene RNA slopes
 true_sigma = 0.3  # observation noise
-short_draws = 500  # draws and warm-up per chain for the pathological variant
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
@@ -89,8 +88,7 @@ artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv
 # %%
 rng = np.random.default_rng(seed)
 experiment = Experiment.from_parameters("m3", rng, globals())
-simulated = experiment.simulate(simulate_gene_level_predictor, rng)
-data, truth = simulated.observations, simulated.truth
+data, truth = experiment.simulate(simulate_gene_level_predictor, rng)
 data.head()
 
 # %% [markdown]
@@ -102,7 +100,6 @@ data.head()
 plotting.plot_observations(
     data,
     x="rna",
-    x_label="RNA expression in the cell line (z-score within gene)",
     title="Model 3: simulated logFC, one panel per gene",
     facet="gene",
 )
@@ -127,12 +124,9 @@ pm.model_to_graphviz(misplaced)
 # report fails, as it should.
 
 # %%
+population = ["mu_gamma", "mu_delta", "sigma_alpha", "sigma"]
 misplaced_fit = experiment.fit(
-    misplaced,
-    "misplaced_predictor",
-    truth,
-    ["mu_gamma", "mu_delta", "sigma_alpha", "sigma"],
-    status="pathological",
+    misplaced, "misplaced_predictor", truth, population, status="pathological"
 )
 misplaced_fit
 
@@ -169,7 +163,6 @@ checked = experiment.fit(
     truth,
     ["mu_gamma", "delta", "sigma_gamma", "alpha", "mu_beta", "sigma_beta", "beta", "sigma"],
 )
-idata = checked.idata
 checked
 
 # %% [markdown]
@@ -179,10 +172,7 @@ checked
 # slopes, each against the value that simulated it.
 
 # %%
-checked.recovery()
-
-# %%
-plotting.plot_recovery(checked.table, title="Model 3: posterior (blue) against the truth (red)")
+plotting.plot_recovery(checked.table)
 
 # %% [markdown]
 # The gene-level regression itself: each gene's intercept against its typical
@@ -192,10 +182,10 @@ plotting.plot_recovery(checked.table, title="Model 3: posterior (blue) against t
 
 # %%
 gene_expression = data.groupby("gene", observed=True)["gene_expression"].first()
-plotting.plot_gene_level_regression(idata, gene_expression, truth)
+plotting.plot_gene_level_regression(checked.idata, gene_expression, truth)
 
 # %%
-plotting.plot_trace(idata, ["mu_gamma", "delta", "sigma_gamma", "sigma_beta", "sigma"])
+plotting.plot_trace(checked.idata, ["mu_gamma", "delta", "sigma_gamma", "sigma_beta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -205,7 +195,7 @@ plotting.plot_trace(idata, ["mu_gamma", "delta", "sigma_gamma", "sigma_beta", "s
 # the replicates around each gene's line.
 
 # %%
-plotting.plot_predictive_checks(idata)
+plotting.plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Conclusions

@@ -62,7 +62,6 @@ true_sigma_gamma = 3.0  # spread of cell-line intercepts
 true_mu_beta = -1.0  # mean RNA slope
 true_sigma_beta = 2.0  # spread of RNA slopes
 true_sigma = 0.3  # observation noise
-short_draws = 500  # draws and warm-up per chain for the pathological variant
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
@@ -73,19 +72,17 @@ artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv
 # %%
 rng = np.random.default_rng(seed)
 experiment = Experiment.from_parameters("m4", rng, globals())
-simulated = experiment.simulate(simulate_gene_cell_line_rna, rng)
-data, truth = simulated.observations, simulated.truth
+data, truth = experiment.simulate(simulate_gene_cell_line_rna, rng)
 data.head()
 
 # %% [markdown]
-# The cell-line intercepts ($\sigma_\gamma = 3$) spread each gene's logFC far
+# *(defaults)* The cell-line intercepts ($\sigma_\gamma = 3$) spread each gene's logFC far
 # more than its RNA slope does.
 
 # %%
 plotting.plot_observations(
     data,
     x="rna",
-    x_label="RNA expression (z-score)",
     title="Model 4: simulated logFC, one panel per gene",
     facet="gene",
 )
@@ -121,7 +118,6 @@ plotting.plot_prior_predictive_comparison(prior_predictives, data["logfc"].to_nu
 # %%
 free_model = gene_cell_line_rna_model(data, cell_line_effect="free")
 free_fit = experiment.fit(free_model, "free_cell_lines", truth, status="pathological")
-free_idata = free_fit.idata
 free_fit
 
 # %% [markdown]
@@ -132,7 +128,7 @@ free_fit
 # see, has sd {glue:text}`m4_free_sum_sd:.3f`.
 
 # %%
-pair = posterior_draws(free_idata, ["mu_alpha", "mu_gamma", "alpha[gene_A]", "gamma[cell_01]"])
+pair = posterior_draws(free_fit.idata, ["mu_alpha", "mu_gamma", "alpha[gene_A]", "gamma[cell_01]"])
 display(
     pd.DataFrame(
         {
@@ -155,7 +151,7 @@ plotting.plot_pair(
     "mu_alpha",
     "mu_gamma",
     title="Original model 4: the two mean intercepts",
-    truth=(truth["mu_alpha"], truth["mu_gamma"]),
+    truth=truth,
 )
 
 # %% [markdown]
@@ -182,7 +178,6 @@ pm.model_to_graphviz(model)
 # %%
 identifiable_truth = zero_sum_truth(truth, "gamma", absorbed=("alpha", "mu_alpha"))
 checked = experiment.fit(model, "zero_sum_cell_lines", identifiable_truth)
-idata = checked.idata
 checked
 
 # %% [markdown]
@@ -192,15 +187,10 @@ checked
 # truth re-expressed for zero-sum cell lines.
 
 # %%
-checked.recovery()
+plotting.plot_recovery(checked.table)
 
 # %%
-plotting.plot_recovery(
-    checked.table, title="Model 4, zero-sum cell lines: posterior (blue) against the truth (red)"
-)
-
-# %%
-plotting.plot_trace(idata, ["mu_alpha", "alpha", "sigma_gamma", "beta", "sigma"])
+plotting.plot_trace(checked.idata, ["mu_alpha", "alpha", "sigma_gamma", "beta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -210,7 +200,7 @@ plotting.plot_trace(idata, ["mu_alpha", "alpha", "sigma_gamma", "beta", "sigma"]
 # slope effects together reproduce the observed logFC.
 
 # %%
-plotting.plot_predictive_checks(idata)
+plotting.plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Comparing the fits by PSIS-LOO
@@ -223,16 +213,7 @@ plotting.plot_predictive_checks(idata)
 # heavy-tailed to trust (Pareto $k > 0.7$).
 
 # %%
-comparison = experiment.compare_by_loo(
-    {"free cell lines": free_fit, "zero-sum cell lines": checked}
-)
-loo_table = comparison.table.set_index("label")
-glue_values(
-    m4_elpd_diff=float(loo_table["elpd_diff"].abs().max()),
-    m4_dse=float(loo_table["dse"].max()),
-    m4_bad_k=int(loo_table["bad_pareto_k"].sum()),
-)
-comparison
+experiment.compare_by_loo({"free cell lines": free_fit, "zero-sum cell lines": checked})
 
 # %% [markdown]
 # In this run the two models' `elpd_loo` differ by
@@ -258,7 +239,7 @@ glue_values(
     m4_intercept_sd=float(intercepts["sd"].max()),
     m4_covered=checked.covered,
     m4_known=checked.known,
-    m4_seconds=idata.posterior.attrs["sampling_time"],
+    m4_seconds=checked.idata.posterior.attrs["sampling_time"],
 )
 rerun_note("m4", globals())
 

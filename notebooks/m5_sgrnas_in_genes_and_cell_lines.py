@@ -33,7 +33,6 @@
 # %% tags=["hide-cell"]
 import numpy as np
 import pymc as pm
-from plotnine import element_blank, theme
 
 from crispr_models import plotting
 from crispr_models.diagnostics import (
@@ -55,7 +54,6 @@ true_sigma_alpha = 0.1  # spread of sgRNAs around their gene
 true_mu_beta = 0.0  # mean cell-line effect
 true_sigma_beta = 1.0  # spread of cell-line effects
 true_sigma = 0.05  # observation noise
-short_draws = 500  # draws and warm-up per chain for the pathological variant
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
@@ -66,8 +64,7 @@ artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv
 # %%
 rng = np.random.default_rng(seed)
 experiment = Experiment.from_parameters("m5", rng, globals())
-simulated = experiment.simulate(simulate_sgrna_cell_line, rng)
-data, truth = simulated.observations, simulated.truth
+data, truth = experiment.simulate(simulate_sgrna_cell_line, rng)
 data.head()
 
 # %% [markdown]
@@ -78,10 +75,9 @@ data.head()
 plotting.plot_observations(
     data,
     x="cell_line",
-    x_label="cell line",
     title="Model 5: simulated logFC by cell line, one panel per gene",
     facet="gene",
-) + theme(axis_text_x=element_blank())
+)
 
 # %% [markdown]
 # ## The original model: free cell-line effects (pathological)
@@ -94,18 +90,17 @@ plotting.plot_observations(
 # %%
 free_model = sgrna_cell_line_model(data, cell_line_effect="free")
 free_fit = experiment.fit(free_model, "free_cell_lines", truth, status="pathological")
-free_idata = free_fit.idata
-print("largest tree depth:", sampling_efficiency(free_idata)["max_tree_depth"])
+print("largest tree depth:", sampling_efficiency(free_fit.idata)["max_tree_depth"])
 free_fit
 
 # %%
-pair = posterior_draws(free_idata, ["mu_gamma", "mu_beta"])
+pair = posterior_draws(free_fit.idata, ["mu_gamma", "mu_beta"])
 plotting.plot_pair(
     pair,
     "mu_gamma",
     "mu_beta",
     title="Original model 5: gene mean against cell-line mean",
-    truth=(truth["mu_gamma"], truth["mu_beta"]),
+    truth=truth,
 )
 
 # %% [markdown]
@@ -130,7 +125,6 @@ pm.model_to_graphviz(model)
 # %%
 identifiable_truth = zero_sum_truth(truth, "beta", absorbed=("alpha", "gamma", "mu_gamma"))
 checked = experiment.fit(model, "zero_sum_cell_lines", identifiable_truth)
-idata = checked.idata
 checked
 
 # %% [markdown]
@@ -140,15 +134,10 @@ checked
 # truth re-expressed for zero-sum cell lines.
 
 # %%
-checked.recovery()
+plotting.plot_recovery(checked.table)
 
 # %%
-plotting.plot_recovery(
-    checked.table, title="Model 5, zero-sum cell lines: posterior (blue) against the truth (red)"
-)
-
-# %%
-plotting.plot_trace(idata, ["mu_gamma", "sigma_gamma", "gamma", "sigma_alpha", "sigma"])
+plotting.plot_trace(checked.idata, ["mu_gamma", "sigma_gamma", "gamma", "sigma_alpha", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -158,7 +147,7 @@ plotting.plot_trace(idata, ["mu_gamma", "sigma_gamma", "gamma", "sigma_alpha", "
 # exactly.
 
 # %%
-plotting.plot_predictive_checks(idata)
+plotting.plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Comparing the fits by PSIS-LOO
@@ -189,9 +178,9 @@ sgrna_sd = checked.table[checked.table["parameter"].str.startswith("alpha[")]["s
 free_sd = free_fit.table[free_fit.table["parameter"].str.startswith("alpha[")]["sd"]
 glue_values(
     m5_free_sd=float(free_sd.median()),
-    m5_free_depth=sampling_efficiency(free_idata)["max_tree_depth"],
+    m5_free_depth=sampling_efficiency(free_fit.idata)["max_tree_depth"],
     m5_sigma=true_sigma,
-    m5_seconds=idata.posterior.attrs["sampling_time"],
+    m5_seconds=checked.idata.posterior.attrs["sampling_time"],
     m5_sgrna_sd=float(sgrna_sd.median()),
     m5_num_cell_lines=num_cell_lines,
     m5_num_genes=len(sgrnas_per_gene),

@@ -82,17 +82,15 @@ artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv
 rng = np.random.default_rng(seed)
 experiment = Experiment.from_parameters("m6corr", rng, globals())
 rates = (1.0, 0.8, 1.2, 1.5, 2.0)  # model 6's, with gene C varying too
-simulated = experiment.simulate(
+data, truth = experiment.simulate(
     simulate_sgrna_copy_number,
     rng,
     sgrnas_per_gene=(sgrnas_per_gene,) * num_genes,
     copy_number_rates=[rates[i % len(rates)] for i in range(num_genes)],
 )
-data, truth = simulated.observations, simulated.truth
 plotting.plot_observations(
     data,
     x="cna",
-    x_label="copy number",
     title="Model 6 corr: logFC against copy number",
     facet="gene",
 )
@@ -109,7 +107,10 @@ deviations = pd.DataFrame(
         "slope": truth["beta"] - truth["delta"].reindex(gene_of_sgrna).to_numpy(),
     }
 )
-print(f"sample correlation of the 50 simulated pairs: {deviations.corr().iloc[0, 1]:+.2f}")
+print(
+    f"sample correlation of the {len(deviations)} simulated pairs: "
+    f"{deviations.corr().iloc[0, 1]:+.2f}"
+)
 plotting.plot_pair(
     deviations, "intercept", "slope", title="Simulated sgRNA deviations from their gene"
 )
@@ -135,7 +136,6 @@ population += ["sigma_alpha", "sigma_beta", "rho", "sigma"]
 checked = experiment.fit(
     model, "correlated_effects", truth, [*population, "gamma", "delta", "alpha", "beta"]
 )
-idata = checked.idata
 table = checked.table
 checked
 
@@ -177,13 +177,13 @@ plotting.plot_recovery(
 # well away from zero, towards the simulated value.
 
 # %%
-rho = posterior_draws(idata, ["rho"])["rho"]
-prior_rho = az.extract(idata, group="prior", var_names=["rho"]).to_numpy()
+rho = posterior_draws(checked.idata, ["rho"])["rho"]
+prior_rho = az.extract(checked.idata, group="prior", var_names=["rho"]).to_numpy()
 print(
     f"rho: prior mean {prior_rho.mean():+.2f}, sd {prior_rho.std():.2f}; "
     f"posterior mean {rho.mean():+.2f}, sd {rho.std():.2f} (its 94 % HDI is in the table above)"
 )
-plotting.plot_trace(idata, ["rho", "sigma_alpha", "sigma_beta", "mu_delta", "sigma"])
+plotting.plot_trace(checked.idata, ["rho", "sigma_alpha", "sigma_beta", "mu_delta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -193,7 +193,7 @@ plotting.plot_trace(idata, ["rho", "sigma_alpha", "sigma_beta", "mu_delta", "sig
 # logFC across every sgRNA.
 
 # %%
-plotting.plot_predictive_checks(idata)
+plotting.plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Conclusions

@@ -67,7 +67,6 @@ scenarios = {
 plotting.plot_observations(
     data_poor,
     x="cna_z",
-    x_label="copy number, z-scored within gene",
     title=f"The data-poor set: {num_cell_lines_few} cell lines, noise sd {true_sigma_noisy:g}",
 )
 

@@ -39,7 +39,6 @@
 import numpy as np
 import pymc as pm
 from IPython.display import display
-from plotnine import element_blank, theme
 
 from crispr_models import plotting
 from crispr_models.diagnostics import (
@@ -65,7 +64,6 @@ true_sigma_alpha = 0.2  # spread of sgRNAs around their gene
 true_mu_beta = 0.0  # mean cell-line effect
 true_sigma_beta = 1.0  # spread of cell-line effects
 true_sigma = 0.3  # observation noise
-short_draws = 500  # draws and warm-up per chain for the models shown, not recommended
 artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv go
 
 # %% [markdown]
@@ -76,18 +74,16 @@ artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv
 # %%
 rng = np.random.default_rng(seed)
 experiment = Experiment.from_parameters("m7", rng, globals())
-simulated = experiment.simulate(
+data, truth = experiment.simulate(
     simulate_sgrna_cell_line, rng, sgrnas_per_gene=tuple(range(1, num_genes + 1))
 )
-data, truth = simulated.observations, simulated.truth
 print(f"{len(data)} rows, {data['sgrna'].nunique()} sgRNAs")
 plotting.plot_observations(
     data,
     x="cell_line",
-    x_label="cell line",
     title="Model 7: simulated logFC by cell line, one panel per gene",
     facet="gene",
-) + theme(axis_text_x=element_blank())
+)
 
 # %% [markdown]
 # Every model is compared with the truth as an identifiable model sees it:
@@ -115,14 +111,10 @@ truth_7a = {
     "gene_effect": identifiable_truth["gamma"],
     "cell_line_effect": identifiable_truth["beta"],
 }
+checked_7a = ["mu_alpha", "sigma_alpha", "sigma", "gene_effect", "cell_line_effect"]
 fit_7a = experiment.fit(
-    model_7a,
-    "gene_by_cell_line_7a",
-    truth_7a,
-    ["mu_alpha", "sigma_alpha", "sigma", "gene_effect", "cell_line_effect"],
-    status="pathological",
+    model_7a, "gene_by_cell_line_7a", truth_7a, checked_7a, status="pathological"
 )
-idata_7a = fit_7a.idata
 display(fit_7a)
 plotting.plot_recovery(
     fit_7a.table.dropna(subset=["true_value"]),
@@ -140,17 +132,13 @@ plotting.plot_recovery(
 
 # %%
 model_7b = sgrna_by_cell_line_model(data)
+population = ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma"]
 fit_7b = experiment.fit(
-    model_7b,
-    "sgrna_by_cell_line_7b",
-    identifiable_truth,
-    ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma"],
-    status="pathological",
+    model_7b, "sgrna_by_cell_line_7b", identifiable_truth, population, status="pathological"
 )
-idata_7b = fit_7b.idata
 display(fit_7b)
 plotting.plot_pair(
-    posterior_draws(idata_7b, ["sigma_alpha", "sigma"]),
+    posterior_draws(fit_7b.idata, ["sigma_alpha", "sigma"]),
     "sigma_alpha",
     "sigma",
     title="7b: row-level sd against noise sd",
@@ -168,17 +156,11 @@ plotting.plot_pair(
 # %%
 model_7c = additive_gene_cell_line_model(data)
 truth_7c = {"alpha": identifiable_truth["gamma"], "beta": identifiable_truth["beta"]}
-fit_7c = experiment.fit(
-    model_7c,
-    "additive_7c",
-    truth_7c,
-    ["mu_alpha", "sigma_alpha", "alpha", "mu_beta", "sigma_beta", "beta", "sigma"],
-    status="pathological",
-)
-idata_7c = fit_7c.idata
+checked_7c = ["mu_alpha", "sigma_alpha", "alpha", "mu_beta", "sigma_beta", "beta", "sigma"]
+fit_7c = experiment.fit(model_7c, "additive_7c", truth_7c, checked_7c, status="pathological")
 display(fit_7c)
 print(
-    f"7c noise sd: {idata_7c.posterior['sigma'].mean():.3f} "
+    f"7c noise sd: {fit_7c.idata.posterior['sigma'].mean():.3f} "
     f"(simulated noise {true_sigma}, with the sgRNA spread {true_sigma_alpha} on top)"
 )
 
@@ -199,7 +181,6 @@ pm.model_to_graphviz(model)
 
 # %%
 checked = experiment.fit(model, "hierarchical_7c", identifiable_truth)
-idata = checked.idata
 table = checked.table
 checked
 
@@ -220,7 +201,9 @@ plotting.plot_recovery(
 )
 
 # %%
-plotting.plot_trace(idata, ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma_beta", "sigma"])
+plotting.plot_trace(
+    checked.idata, ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma_beta", "sigma"]
+)
 
 # %% [markdown]
 # ## Predictive checks
@@ -230,7 +213,7 @@ plotting.plot_trace(idata, ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma_bet
 # level had to push into its noise.
 
 # %%
-plotting.plot_predictive_checks(idata)
+plotting.plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Comparing the fits by PSIS-LOO
@@ -247,11 +230,9 @@ plotting.plot_predictive_checks(idata)
 comparison = experiment.compare_by_loo(
     {"7a": fit_7a, "7b": fit_7b, "7c": fit_7c, "hierarchical 7c": checked}
 )
-loo_table = comparison.table.set_index("label")
 glue_values(
-    m7_best=loo_table.index[0],
-    m7_bad_k_7a=int(loo_table.loc["7a", "bad_pareto_k"]),
-    m7_bad_k_7b=int(loo_table.loc["7b", "bad_pareto_k"]),
+    m7_bad_k_7a=comparison.bad_k["7a"],
+    m7_bad_k_7b=comparison.bad_k["7b"],
     m7_rows=len(data),
 )
 comparison
@@ -280,11 +261,11 @@ glue_values(
     m7_num_sgrnas=len(data["sgrna"].unique()),
     m7_7b_r_hat=fit_7b.report.max_r_hat,
     m7_7c_r_hat=fit_7c.report.max_r_hat,
-    m7_7c_sigma=float(idata_7c.posterior["sigma"].mean()),
+    m7_7c_sigma=float(fit_7c.idata.posterior["sigma"].mean()),
     m7_true_sigma=true_sigma,
     m7_covered=checked.covered,
     m7_known=checked.known,
-    m7_seconds=idata.posterior.attrs["sampling_time"],
+    m7_seconds=checked.idata.posterior.attrs["sampling_time"],
 )
 rerun_note("m7", globals())
 

@@ -50,6 +50,18 @@ def test_pareto_k_is_reported_per_observation(comparison, multigene_data):
         assert table.loc[label, "bad_pareto_k"] == (group["pareto_k"] > PARETO_K_MAX).sum()
 
 
+def test_prose_values_are_the_tables_headline(comparison):
+    table = comparison.table.set_index("label")
+    values = comparison.prose_values("m0")
+    assert values["m0_best"] == "genes"
+    assert values["m0_elpd_diff"] == pytest.approx(-table.loc["one line", "elpd_diff"])
+    assert values["m0_dse"] == pytest.approx(table.loc["one line", "dse"])
+    assert values["m0_bad_k"] == table["bad_pareto_k"].sum()
+    assert values["m0_bad_k_by_fit"] == ", ".join(
+        f"{label} {k}" for label, k in table["bad_pareto_k"].items()
+    )
+
+
 def test_fits_are_not_extended_with_the_log_likelihood(two_fits, comparison):
     assert "log_likelihood" not in two_fits["genes"][1].children
 

@@ -78,20 +78,33 @@ def test_theme_is_a_plotnine_theme():
 
 
 def test_observations_plot_facets_and_refuses_unknown_columns(multigene_data):
-    plot = plot_observations(multigene_data.observations, "rna", "RNA", "t", facet="gene")
+    plot = plot_observations(multigene_data.observations, "rna", "t", facet="gene")
     assert isinstance(plot.facet, gg.facet_wrap)
     _drawn(plot)
     with pytest.raises(ValueError, match="cna"):
-        plot_observations(multigene_data.observations, "cna", "copy number", "t")
+        plot_observations(multigene_data.observations, "cna", "t")
+
+
+def test_observations_plot_labels_its_axis_and_hides_cell_line_names(multigene_data):
+    by_rna = plot_observations(multigene_data.observations, "rna", "t")
+    assert by_rna.labels.x == "RNA expression (z-score)"
+    by_cell_line = plot_observations(multigene_data.observations, "cell_line", "t")
+    assert by_cell_line.labels.x == "cell line"
+    assert by_cell_line.theme.themeables["axis_text_x"].properties["visible"] is False
+    _drawn(by_cell_line)
 
 
 def test_pair_plot_reports_the_correlation(multigene_fit):
     draws = posterior_draws(multigene_fit, ["mu_alpha", "alpha[gene_A]"])
-    plot = plot_pair(draws, "mu_alpha", "alpha[gene_A]", "t", truth=(-1.0, -2.2))
+    plot = plot_pair(
+        draws, "mu_alpha", "alpha[gene_A]", "t", truth={"mu_alpha": -1.0, "alpha[gene_A]": -2.2}
+    )
     expected = np.corrcoef(draws["mu_alpha"], draws["alpha[gene_A]"])[0, 1]
     assert f"{expected:+.2f}" in plot.labels.caption
     assert len(plot.layers) == 2
     _drawn(plot)
+    unknown = plot_pair(draws, "mu_alpha", "alpha[gene_A]", "t", truth={"mu_alpha": -1.0})
+    assert len(unknown.layers) == 1 and "true values" not in unknown.labels.caption
 
 
 def test_prior_predictive_comparison_counts_what_it_leaves_out(multigene_data):

@@ -19,14 +19,24 @@ def test_experiment_takes_the_registry_settings_and_the_runs_overrides():
     assert experiment.settings.draws == 300  # -p draws 300
     assert experiment.settings.tune == registry.tune
     assert experiment.settings.target_accept == registry.target_accept
-    assert experiment.artifacts_dir == "out" and experiment.short_draws == 50
+    assert experiment.artifacts_dir == "out"
     assert "target_accept = 0.9" in experiment._repr_html_()
+
+
+def test_a_variant_shown_for_its_problem_runs_with_short_draws():
+    m4 = Experiment.from_parameters("m4", np.random.default_rng(1), {"short_draws": 50})
+    assert m4.settings.short() == m4.settings.short(50)
+    assert (m4.settings.short().draws, m4.settings.short().tune) == (50, 50)
+    m2 = Experiment.from_parameters("m2", np.random.default_rng(1), {})
+    assert m2.settings.short_draws is None and m2.settings.short() == m2.settings
 
 
 def test_experiment_simulates_with_the_chapters_true_values():
     namespace = {"num_cell_lines": 7, "true_alpha": 0.25, "true_sigma": 0.1, "draws": 10}
     experiment = Experiment.from_parameters("m1", np.random.default_rng(3), namespace)
     simulated = experiment.simulate(simulate_single_gene_rna, beta=-2.0)
+    data, truth = simulated
+    assert data is simulated.observations and truth is simulated.truth
     assert len(simulated.observations) == 7
     assert simulated.truth["alpha"] == 0.25 and simulated.truth["sigma"] == 0.1
     assert simulated.truth["beta"] == -2.0  # given explicitly: wins

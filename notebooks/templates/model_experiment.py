@@ -83,7 +83,7 @@ plotting.plot_predictive_check(checked.idata, group="prior_predictive")
 # Say what each figure is for.
 
 # %%
-plotting.plot_recovery(checked.table, title="Model N: posterior (blue) against the truth (red)")
+plotting.plot_recovery(checked.table)
 
 # %%
 plotting.plot_predictive_check(checked.idata, group="posterior_predictive")

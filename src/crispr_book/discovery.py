@@ -89,7 +89,6 @@ class NotebookNotFound(LookupError):
 _NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "seed": ("a non-negative integer", check_non_negative_int),
     **SETTING_RULES,
-    "short_draws": ("a positive integer", check_positive_int),
     "lkj_eta": ("a positive number", check_positive_real),
     "calibration_draws": ("a positive integer", check_positive_int),
     "calibration_tune": ("a positive integer", check_positive_int),
@@ -219,9 +218,9 @@ class Notebook:
         chapter = CHAPTERS.get(self.id)
         if chapter and chapter.sampling:
             for name, description in SETTING_DESCRIPTIONS.items():
-                declared.setdefault(
-                    name, Parameter(name, getattr(chapter.sampling, name), description)
-                )
+                value = getattr(chapter.sampling, name)
+                if value is not None:  # a setting the chapter has no use for
+                    declared.setdefault(name, Parameter(name, value, description))
         return declared
 
     def resolve(self, profile: str, overrides: dict[str, str]) -> dict[str, Any]:

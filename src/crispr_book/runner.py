@@ -435,6 +435,8 @@ def run_notebook(
             execution_timeout=timeout,
             # ipykernel 7 warns on every start that loopback TCP is unencrypted.
             extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            # every output is in by then; a graceful shutdown waits seconds more
+            shutdown_kernel="immediate",
         )
     except (PapermillExecutionError, CellTimeoutError, DeadKernelError) as error:
         if _interrupted.is_set():  # its kernel was killed by Ctrl-C, not a fault

@@ -303,6 +303,26 @@ class LooComparison:
     table: pd.DataFrame
     pareto_k: pd.DataFrame
 
+    @property
+    def bad_k(self) -> dict[str, int]:
+        """Per fit, the observations whose Pareto k exceeds :data:`PARETO_K_MAX`."""
+        return {row.label: int(row.bad_pareto_k) for row in self.table.itertuples()}
+
+    def prose_values(self, prefix: str) -> dict[str, object]:
+        """The headline numbers, named for ``{glue:text}`` with ``prefix``:
+        ``_best`` (the fit ranked first), ``_elpd_diff`` (the largest
+        difference from it, as a positive number), ``_dse`` (that
+        difference's standard error), ``_bad_k`` (observations with Pareto k
+        above the limit, all fits) and ``_bad_k_by_fit`` ("7a 12, 7b 180")."""
+        worst = self.table.loc[self.table["elpd_diff"].abs().idxmax()]
+        return {
+            f"{prefix}_best": str(self.table["label"].iloc[0]),
+            f"{prefix}_elpd_diff": float(abs(worst["elpd_diff"])),
+            f"{prefix}_dse": float(worst["dse"]),
+            f"{prefix}_bad_k": sum(self.bad_k.values()),
+            f"{prefix}_bad_k_by_fit": ", ".join(f"{k} {v}" for k, v in self.bad_k.items()),
+        }
+
     def _repr_html_(self) -> str:
         return self.table.to_html(index=False, float_format=lambda x: f"{x:.2f}")
 

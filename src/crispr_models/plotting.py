@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
@@ -15,6 +17,14 @@ from scipy.stats import gaussian_kde
 from crispr_models.diagnostics import HDI_LOWER, HDI_PROB, HDI_UPPER
 
 TRUE_LINE = "dashed"
+
+#: Axis labels of the simulated data's columns, for every figure that plots them.
+COLUMN_LABELS = {
+    "rna": "RNA expression (z-score)",
+    "cna": "copy number",
+    "cna_z": "copy number, z-scored within gene",
+    "cell_line": "cell line",
+}
 
 #: The book's one palette. Posterior (and anything the model says) blue,
 #: truth red, observed data black, reference bands grey; categorical colours
@@ -47,9 +57,7 @@ def _gene_lines(alpha, beta, genes: list[str]) -> pd.DataFrame:
 
 def _rna_labels(title: str, caption: str) -> gg.labs:
     """Axis labels of every logFC-against-expression figure, kept identical."""
-    return gg.labs(
-        x="RNA expression (z-score)", y="logFC", color="gene", title=title, caption=caption
-    )
+    return gg.labs(x=COLUMN_LABELS["rna"], y="logFC", color="gene", title=title, caption=caption)
 
 
 def _genes(observations: pd.DataFrame) -> list[str]:
@@ -173,8 +181,12 @@ def _density_curves(
     )
 
 
-def plot_recovery(table: pd.DataFrame, title: str = "Posterior against the truth") -> gg.ggplot:
-    """Forest plot: posterior mean and 94 % HDI per parameter, true value as a cross."""
+def plot_recovery(table: pd.DataFrame, title: str | None = None) -> gg.ggplot:
+    """Forest plot: posterior mean and 94 % HDI per parameter, true value as a
+    cross; titled by default with the fit's name (the table's ``fit``)."""
+    if title is None:
+        fits = table["fit"].unique() if "fit" in table else []
+        title = f"{fits[0] if len(fits) == 1 else 'The fit'}: posterior against the truth"
     data = table.assign(
         parameter=pd.Categorical(table["parameter"], categories=table["parameter"][::-1]),
         covered=table["hdi_covers_truth"].map({True: "yes", False: "no"}).fillna("no truth"),
@@ -218,12 +230,15 @@ def plot_trace(idata: xr.DataTree, var_names: list[str]) -> Figure:
 def plot_observations(
     observations: pd.DataFrame,
     x: str,
-    x_label: str,
     title: str,
     color: str = "gene",
     facet: str | None = None,
 ) -> gg.ggplot:
-    """logFC against any covariate, coloured (and optionally faceted) by a label."""
+    """logFC against any covariate, coloured (and optionally faceted) by a label.
+
+    The x axis is labelled from :data:`COLUMN_LABELS`; a categorical axis
+    (cell lines) shows no tick labels, which would overlap.
+    """
     for column in (x, "logfc", color, *([facet] if facet else [])):
         if column not in observations.columns:
             raise ValueError(
@@ -232,22 +247,29 @@ def plot_observations(
     plot = (
         gg.ggplot(observations, gg.aes(x=x, y="logfc", color=color))
         + gg.geom_point(size=1.8, alpha=0.7)
-        + gg.labs(x=x_label, y="logFC", color=color.replace("_", " "), title=title)
+        + gg.labs(x=COLUMN_LABELS.get(x, x), y="logFC", color=color.replace("_", " "), title=title)
         + theme_crispr()
     )
+    if not pd.api.types.is_numeric_dtype(observations[x]):
+        plot = plot + gg.theme(axis_text_x=gg.element_blank())
     if facet:
         plot = plot + gg.facet_wrap(facet)
     return plot
 
 
 def plot_pair(
-    draws: pd.DataFrame, x: str, y: str, title: str, truth: tuple[float, float] | None = None
+    draws: pd.DataFrame, x: str, y: str, title: str, truth: Mapping[str, object] | None = None
 ) -> gg.ggplot:
     """Joint posterior draws of two parameters: a ridge means they trade off.
 
     ``draws`` comes from :func:`crispr_models.diagnostics.posterior_draws`;
-    ``truth`` (x, y) is marked with a red cross.
+    where ``truth`` (the simulation's true values by name) holds both ``x``
+    and ``y``, their true pair is marked with a red cross.
     """
+    if truth is not None and x in truth and y in truth:
+        truth_point: tuple[object, object] | None = (truth[x], truth[y])
+    else:
+        truth_point = None
     correlation = float(np.corrcoef(draws[x], draws[y])[0, 1])
     # Element names such as alpha[gene_A] are not valid plotnine expressions.
     pair = pd.DataFrame({"x": draws[x].to_numpy(), "y": draws[y].to_numpy()})
@@ -259,13 +281,13 @@ def plot_pair(
             y=y,
             title=title,
             caption=f"{len(draws)} posterior draws; correlation {correlation:+.2f}"
-            + ("; red: true values" if truth else ""),
+            + ("; red: true values" if truth_point else ""),
         )
         + theme_crispr()
         + gg.theme(figure_size=(5.5, 4.5))
     )
-    if truth is not None:
-        point = pd.DataFrame({"x": [truth[0]], "y": [truth[1]]})
+    if truth_point is not None:
+        point = pd.DataFrame({"x": [truth_point[0]], "y": [truth_point[1]]})
         plot = plot + gg.geom_point(
             gg.aes(x="x", y="y"), data=point, color=TRUTH, shape="x", size=5
         )

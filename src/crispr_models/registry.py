@@ -252,7 +252,7 @@ _SERIES = (
         8,
         "gene_level_predictor",
         typical_seconds=33,
-        sampling=SamplerSettings(draws=1000, tune=1000),
+        sampling=SamplerSettings(draws=1000, tune=1000, short_draws=500),
         defaults=_defaults(
             num_genes=10,
             num_cell_lines=20,
@@ -270,7 +270,7 @@ _SERIES = (
         7,
         "zero_sum_cell_lines",
         typical_seconds=53,
-        sampling=SamplerSettings(draws=1000, tune=1000),
+        sampling=SamplerSettings(draws=1000, tune=1000, short_draws=500),
         loo=True,
         defaults=_defaults(
             num_genes=5,
@@ -290,7 +290,7 @@ _SERIES = (
         6,
         "zero_sum_cell_lines",
         typical_seconds=39,
-        sampling=SamplerSettings(draws=1000, tune=1000),
+        sampling=SamplerSettings(draws=1000, tune=1000, short_draws=500),
         loo=True,
         defaults=_defaults(
             sgrnas_per_gene=(1, 2, 3, 4, 5),
@@ -308,7 +308,7 @@ _SERIES = (
         6,
         "copy_number",
         typical_seconds=52,
-        sampling=SamplerSettings(draws=2000, tune=2000, target_accept=0.97),
+        sampling=SamplerSettings(draws=2000, tune=2000, target_accept=0.97, short_draws=500),
         loo=True,
         defaults=_defaults(
             reproduce_original=True,
@@ -336,7 +336,7 @@ _SERIES = (
         6,
         "global_intercept_zero_sum_genes",
         typical_seconds=39,
-        sampling=SamplerSettings(draws=2000, tune=2000, target_accept=0.97),
+        sampling=SamplerSettings(draws=2000, tune=2000, target_accept=0.97, short_draws=500),
         loo=True,
         defaults=_defaults(num_cell_lines=20, copy_number_rates=(1.0, 0.8, 1.2, 1.5, 2.0)),
         # The global intercept mixes slowly: with two chains its r-hat sits at
@@ -369,7 +369,7 @@ _SERIES = (
         7,
         "hierarchical_7c",
         typical_seconds=77,
-        sampling=SamplerSettings(draws=1000, tune=1000, target_accept=0.9),
+        sampling=SamplerSettings(draws=1000, tune=1000, target_accept=0.9, short_draws=500),
         loo=True,
         defaults=_defaults(
             num_genes=10,

@@ -33,6 +33,7 @@ SETTING_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     ),
     "target_accept": ("a number strictly between 0 and 1", check_probability),
     "prior_draws": ("a positive integer", check_positive_int),
+    "short_draws": ("a positive integer", check_positive_int),
 }
 
 
@@ -44,6 +45,7 @@ SETTING_DESCRIPTIONS = {
     "sampler": "nutpie, pymc or numpyro",
     "target_accept": "NUTS step-size target",
     "prior_draws": "prior predictive draws",
+    "short_draws": "draws and warm-up per chain for a variant shown, not recommended",
 }
 
 
@@ -57,10 +59,14 @@ class SamplerSettings:
     sampler: str = "nutpie"
     target_accept: float = 0.8
     prior_draws: int = 500
+    #: Draws and warm-up per chain for a variant a chapter shows but does not
+    #: recommend (None: such variants run with the full settings).
+    short_draws: int | None = None
 
     def __post_init__(self) -> None:
         for name, (_, check) in SETTING_RULES.items():
-            check(name, getattr(self, name))
+            if getattr(self, name) is not None or name != "short_draws":
+                check(name, getattr(self, name))
 
     @classmethod
     def from_parameters(
@@ -72,7 +78,9 @@ class SamplerSettings:
         given = {name: namespace[name] for name in SETTING_RULES if name in namespace}
         return dataclasses.replace(base or cls(), **given)
 
-    def short(self, draws: int) -> SamplerSettings:
-        """The same settings with ``draws`` warm-up and ``draws`` kept draws per
-        chain: a pathological variant needs only enough to show its problem."""
-        return dataclasses.replace(self, draws=draws, tune=draws)
+    def short(self, draws: int | None = None) -> SamplerSettings:
+        """The same settings with ``draws`` (default ``short_draws``) warm-up and
+        kept draws per chain: a variant shown for its problem needs only enough
+        to show it. Unchanged when neither is set."""
+        draws = draws or self.short_draws
+        return dataclasses.replace(self, draws=draws, tune=draws) if draws else self

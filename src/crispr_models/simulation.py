@@ -9,6 +9,7 @@ table of observations and the true parameter values that made it.
 from __future__ import annotations
 
 import string
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,10 @@ class SimulatedData:
 
     observations: pd.DataFrame
     truth: dict[str, float | pd.Series] = field(default_factory=dict)
+
+    def __iter__(self) -> Iterator[pd.DataFrame | dict[str, float | pd.Series]]:
+        """``data, truth = simulate_...(rng)``."""
+        return iter((self.observations, self.truth))
 
 
 def gene_names(num_genes: int) -> list[str]:

@@ -33,6 +33,7 @@ from crispr_models.diagnostics import (
 )
 from crispr_models.fitting import fit, timing_summary
 from crispr_models.input_checks import RandomSource, check_choice
+from crispr_models.prose import glue_values
 from crispr_models.registry import chapter_facts
 from crispr_models.settings import SamplerSettings
 from crispr_models.simulation import SimulatedData
@@ -45,8 +46,9 @@ _LITERALS = (bool, int, float, str, tuple, list, type(None))
 class CheckedFit:
     """A fit with its convergence report and its recovery table.
 
-    Displayed in a notebook it shows the timing line, the convergence checks
-    and how many true values the 94 % intervals cover.
+    Displayed in a notebook it shows the timing line, the convergence checks,
+    how many true values the 94 % intervals cover and, folded, the recovery
+    table.
     """
 
     name: str
@@ -84,10 +86,14 @@ class CheckedFit:
         return self.table.drop(columns=["fit", "status"]).round(3)
 
     def _repr_html_(self) -> str:
+        recovery = self.recovery()
         return (
             f"<p><code>{html.escape(self.name)}</code>: {html.escape(self.timing)}</p>"
             + self.report._repr_html_()
             + f"<p>{html.escape(self.coverage_line)}</p>"
+            + f"<details><summary>Recovery table ({len(recovery)} parameters)</summary>"
+            + recovery.to_html(index=False)
+            + "</details>"
         )
 
     def __repr__(self) -> str:
@@ -134,14 +140,13 @@ class Experiment:
     ``Experiment.from_parameters("m4", rng, globals())`` takes the sampler
     settings the registry keeps for the chapter and any a run overrides
     (``-p draws 500`` defines ``draws`` in the chapter's namespace), and the
-    chapter's ``artifacts_dir`` and ``short_draws``.
+    chapter's ``artifacts_dir``.
     """
 
     chapter: str
     rng: RandomSource
     settings: SamplerSettings
     artifacts_dir: str = ""
-    short_draws: int | None = None
     #: The chapter's parameters (the literal values of its namespace).
     parameters: Mapping[str, object] = field(default_factory=dict)
 
@@ -154,7 +159,6 @@ class Experiment:
             rng,
             SamplerSettings.from_parameters(namespace, chapter_facts(chapter).sampling),
             str(namespace.get("artifacts_dir", "") or ""),
-            namespace.get("short_draws"),  # type: ignore[arg-type]
             {k: v for k, v in namespace.items() if isinstance(v, _LITERALS) and k[0] != "_"},
         )
 
@@ -183,8 +187,7 @@ class Experiment:
     ) -> CheckedFit:
         """:func:`fit_and_check` with this run's generator, settings and folder;
         a fit not to use runs short (``short_draws``) when the chapter sets it."""
-        short = status != "use" and self.short_draws is not None
-        settings = self.settings.short(self.short_draws) if short else self.settings
+        settings = self.settings if status == "use" else self.settings.short()
         return fit_and_check(
             model,
             self.rng,
@@ -198,9 +201,13 @@ class Experiment:
 
     def compare_by_loo(self, fits: Mapping[str, CheckedFit]) -> LooComparison:
         """PSIS-LOO comparison of fits to the same data, labelled by the keys
-        of ``fits``; saved beside the run for the model-comparison chapter."""
+        of ``fits``: saved beside the run for the model-comparison chapter,
+        and its headline numbers glued for the prose under the chapter's id
+        (``m4_elpd_diff``, ``m4_dse``, ``m4_bad_k``, ...; see
+        :meth:`~crispr_models.diagnostics.LooComparison.prose_values`)."""
         comparison = loo_comparison({label: (f.model, f.idata) for label, f in fits.items()})
         save_loo_comparison(self.artifacts_dir, self.chapter, comparison)
+        glue_values(**comparison.prose_values(self.chapter))
         return comparison
 
     def _repr_html_(self) -> str:
