@@ -150,25 +150,6 @@ plotting.plot_trace(checked.idata, ["mu_gamma", "sigma_gamma", "gamma", "sigma_a
 plotting.plot_predictive_checks(checked.idata)
 
 # %% [markdown]
-# ## Comparing the fits by PSIS-LOO
-#
-# The free and the zero-sum model, fitted to the same observations, compared
-# by PSIS-LOO {cite:p}`vehtari2017loo` (columns as in model 4's chapter:
-# `elpd_diff` and its standard error `dse`, observations with Pareto
-# $k > 0.7$ in `bad_pareto_k`).
-
-# %%
-experiment.compare_by_loo({"free cell lines": free_fit, "zero-sum cell lines": checked})
-
-# %% [markdown]
-# *(defaults)* As in model 4, the two fits predict alike (compare
-# `elpd_diff` with its standard error `dse` in the table) and no Pareto $k$
-# is large: constraining the cell-line
-# effects to sum to zero removes a direction the data never saw, and costs
-# nothing in prediction. LOO cannot tell which parameterisation is
-# identifiable; the convergence checks above can.
-
-# %% [markdown]
 # ## Conclusions
 #
 # What the two fits showed, in this run's numbers.

@@ -88,6 +88,13 @@ data, truth = experiment.simulate(
     sgrnas_per_gene=(sgrnas_per_gene,) * num_genes,
     copy_number_rates=[rates[i % len(rates)] for i in range(num_genes)],
 )
+print(
+    "share of rows at zero copies, by gene: "
+    + ", ".join(
+        f"{gene} {share:.0%}"
+        for gene, share in data["cna"].eq(0).groupby(data["gene"], observed=True).mean().items()
+    )
+)
 plotting.plot_observations(
     data,
     x="cna",
@@ -150,8 +157,10 @@ checked.recovery().set_index("parameter").loc[population]
 
 # %% [markdown]
 # An sgRNA's intercept and slope are estimated together, and their errors are
-# strongly (negatively) correlated: the copy number is never zero, so the
-# intercept is an extrapolation along the slope. A miss therefore tends to
+# strongly (negatively) correlated: the intercept is the effect at zero
+# copies, and the rows of a gene sit mostly above zero (the share at zero,
+# gene by gene, is printed below the data), so the intercept leans on the
+# slope. A miss therefore tends to
 # come as a pair, and the share of covered parameters in one data set varies
 # more than independent intervals would suggest.
 

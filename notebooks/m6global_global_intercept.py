@@ -153,27 +153,6 @@ plotting.plot_trace(checked.idata, ["alpha_global", "sigma_gamma", "gamma", "mu_
 plotting.plot_predictive_checks(checked.idata)
 
 # %% [markdown]
-# ## Comparing the fits by PSIS-LOO
-#
-# The original model 6.2 and the zero-sum model fit the same observations;
-# PSIS-LOO {cite:p}`vehtari2017loo` compares their predictions of a
-# left-out observation (`elpd_diff`, its standard error `dse`; observations
-# with Pareto $k > 0.7$ in `bad_pareto_k`).
-
-# %%
-experiment.compare_by_loo({"redundant (6.2)": redundant_fit, "zero-sum genes": checked})
-
-# %% [markdown]
-# The redundant and the zero-sum model predict alike in this run: their
-# `elpd_loo` differ by {glue:text}`m6global_elpd_diff:.2f` (standard error
-# {glue:text}`m6global_dse:.2f`), below the 4 under which
-# {cite:t}`sivula2020loo` advise against reading a difference, and the
-# observations with Pareto $k > 0.7$ are: {glue:text}`m6global_bad_k_by_fit`. The
-# redundant intercept moves along a ridge that leaves every prediction
-# unchanged. LOO is blind to that ridge; the convergence report of the
-# redundant fit is not.
-
-# %% [markdown]
 # ## Conclusions
 #
 # What the two fits showed, in this run's numbers.

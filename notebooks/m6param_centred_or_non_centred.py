@@ -15,9 +15,11 @@
 #
 # - **z-scored, 20 lines**: the original data and covariate (model 6 as
 #   published). Every sgRNA has 20 observations on a covariate spread evenly.
-# - **raw, 20 lines**: the same data on the raw copy number, the corrected
-#   model 6. One gene never leaves two copies, so its intercept at zero copies
-#   is barely informed.
+# - **raw, 20 lines**: the same data on the raw copy number. One gene never
+#   leaves two copies, so its intercept at zero copies is barely informed.
+#   (Model 6 now recommends the copy number centred at two copies, which
+#   removes that problem; the raw covariate stays here as the example of a
+#   weakly informed group.)
 # - **z-scored, few lines, noisy**: a new draw with few cell lines and larger
 #   noise, the data-poor case.
 #
@@ -159,8 +161,9 @@ rerun_note("m6param", globals())
 #   divergences follow. Few cell lines and larger noise do it to every sgRNA;
 #   the raw copy number does it to gene C, whose intercept at zero copies no
 #   observation reaches. The non-centred form removes the funnel; on the raw
-#   copy number a few divergences can remain at this step size, and model 6
-#   removes them with `target_accept = 0.97`.
+#   copy number a few divergences can remain at this step size. Model 6
+#   removes the cause instead: centred at two copies, gene C's intercept is
+#   observed, and `target_accept = 0.95` is enough.
 # - Neither form is right in general, and neither is free: the non-centred
 #   form spends longer trajectories on data-rich groups. Measure, as here,
 #   before choosing; a mixed model (centred for data-rich levels, non-centred

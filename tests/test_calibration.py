@@ -1,5 +1,7 @@
 """Simulation-based calibration: ranks, bands and verdicts."""
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -7,15 +9,22 @@ import pytest
 
 from crispr_models import calibration
 from crispr_models.calibration import (
+    CONTROLS,
     CalibrationResult,
     CalibrationSettings,
+    calibrate_recommended,
     calibration_fit_summary,
     calibration_table,
+    control_table,
+    detection_power,
     rank_ecdf_band,
     rank_ecdf_differences,
     simulation_based_calibration,
+    swapped_index,
+    widened_prior,
 )
 from crispr_models.models import multigene_rna_model
+from crispr_models.simulation import MULTIGENE_RNA
 
 #: Real sampling or many kernels: in make test, not in make test-fast.
 pytestmark = pytest.mark.slow
@@ -45,14 +54,29 @@ def monkeypatch_module():
         yield patch
 
 
-@pytest.fixture(scope="module")
-def single_gene_sbc(single_gene_model, compile_calls):
+def _sbc(model, data, rng, var_names, settings, **options):
+    """SBC of a model built on ``data``, simulated as model 1 and 2 simulate."""
     return simulation_based_calibration(
+        model,
+        rng,
+        var_names,
+        settings,
+        design=data.observations,
+        predictor=MULTIGENE_RNA,
+        **options,
+    )
+
+
+@pytest.fixture(scope="module")
+def single_gene_sbc(single_gene_model, single_gene_data, compile_calls):
+    return _sbc(
         single_gene_model,
+        single_gene_data,
         np.random.default_rng(7),
         ["alpha", "beta", "sigma"],
         TINY,
         chapter="m1",
+        posterior_scales=(0.5,),
     )
 
 
@@ -75,17 +99,37 @@ def test_model_is_compiled_once_for_all_simulations(single_gene_sbc, compile_cal
     assert fits["worst_ess_variable"].isin(["alpha", "beta", "sigma"]).all()
 
 
-def test_same_generator_state_gives_the_same_ranks(single_gene_model, single_gene_sbc):
-    again = simulation_based_calibration(
-        single_gene_model, np.random.default_rng(7), ["alpha", "beta", "sigma"], TINY
+def test_same_generator_state_gives_the_same_ranks(
+    single_gene_model, single_gene_data, single_gene_sbc
+):
+    again = _sbc(
+        single_gene_model,
+        single_gene_data,
+        np.random.default_rng(7),
+        ["alpha", "beta", "sigma"],
+        TINY,
+        posterior_scales=(0.5,),
     )
     pd.testing.assert_frame_equal(again.ranks, single_gene_sbc.ranks)
+    pd.testing.assert_frame_equal(again.scaled_ranks, single_gene_sbc.scaled_ranks)
+
+
+def test_scaled_ranks_rank_the_same_fits_with_narrower_draws(single_gene_sbc):
+    narrow = single_gene_sbc.at_posterior_scale(0.5).ranks
+    assert list(narrow.columns) == list(single_gene_sbc.ranks.columns)
+    assert len(narrow) == len(single_gene_sbc.ranks)
+    # Draws shrunk towards their mean never bring a truth back inside them:
+    # a rank at 0 or L stays there, and others can only join it.
+    at_ends = [r["rank"].isin([0, TINY.max_rank]) for r in (single_gene_sbc.ranks, narrow)]
+    assert (at_ends[1] >= at_ends[0]).all()
+    with pytest.raises(ValueError, match="no ranks at posterior scale 3"):
+        single_gene_sbc.at_posterior_scale(3.0)
 
 
 def test_vector_parameters_are_ranked_per_element(multigene_data):
     model = multigene_rna_model(multigene_data.observations)
     settings = CalibrationSettings(num_simulations=2, draws=20, tune=50, thin=2)
-    result = simulation_based_calibration(model, np.random.default_rng(1), ["alpha"], settings)
+    result = _sbc(model, multigene_data, np.random.default_rng(1), ["alpha"], settings)
     genes = list(model.coords["gene"])
     assert sorted(result.ranks["parameter"].unique()) == sorted(f"alpha[{g}]" for g in genes)
     assert (result.ranks["variable"] == "alpha").all()
@@ -185,22 +229,100 @@ def test_bad_settings_are_refused(kwargs, error, match):
         CalibrationSettings(**kwargs)
 
 
-def test_bad_arguments_are_refused_before_sampling(single_gene_model):
+def test_bad_arguments_are_refused_before_sampling(single_gene_model, single_gene_data):
     rng = np.random.default_rng(0)
+    model, data = single_gene_model, single_gene_data
     with pytest.raises(ValueError, match="not in the model; accepted"):
-        simulation_based_calibration(single_gene_model, rng, ["gamma"], TINY)
+        _sbc(model, data, rng, ["gamma"], TINY)
     with pytest.raises(ValueError, match="non-empty list"):
-        simulation_based_calibration(single_gene_model, rng, "alpha", TINY)
+        _sbc(model, data, rng, "alpha", TINY)
     with pytest.raises(TypeError, match="pymc.Model"):
-        simulation_based_calibration("model", rng, ["alpha"], TINY)
+        _sbc("model", data, rng, ["alpha"], TINY)
     with pytest.raises(TypeError, match="rng"):
-        simulation_based_calibration(single_gene_model, 1, ["alpha"], TINY)
+        _sbc(model, data, 1, ["alpha"], TINY)
+    with pytest.raises(ValueError, match="design must be the DataFrame the model was built on"):
+        simulation_based_calibration(
+            model, rng, ["alpha"], TINY, design=data.observations.head(3), predictor=MULTIGENE_RNA
+        )
     with pm.Model() as plain:
         pm.Normal("logfc", observed=np.zeros(3))
     with pytest.raises(ValueError, match="logfc_observed"):
-        simulation_based_calibration(plain, rng, ["logfc"], TINY)
+        _sbc(plain, data, rng, ["logfc"], TINY)
 
 
 def test_unknown_chapter_is_refused():
     with pytest.raises(ValueError, match="chapter must be one of"):
         calibration.calibrate_recommended("m99", np.random.default_rng(0), TINY)
+
+
+def test_a_model_whose_fits_diverge_gets_no_pass():
+    rng = np.random.default_rng(5)
+    result = _result(rng.integers(0, 21, size=(200, 2)), 20)
+    calm = dataclasses.replace(result, fits=pd.DataFrame({"divergences": [0] * 100}))
+    assert calibration_table(calm).loc[0, "verdict"] == "passes"
+    diverging = dataclasses.replace(result, fits=pd.DataFrame({"divergences": [0] * 90 + [3] * 10}))
+    assert diverging.divergent_share == pytest.approx(0.10)
+    assert calibration_table(diverging).loc[0, "verdict"] == "inconclusive"
+
+
+def test_detection_power_is_the_false_alarm_rate_for_a_calibrated_posterior():
+    trials = 1000
+    power = detection_power(200, 20, np.random.default_rng(2), trials=trials)
+    # The band holds a uniform ECDF with probability 95 % (somewhat more for
+    # discrete ranks): about 5 % false alarms, within 3 Monte Carlo errors.
+    assert power <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / trials)
+
+
+def test_detection_power_grows_with_the_error():
+    rng = np.random.default_rng(4)
+    half_as_wide = detection_power(200, 20, rng, posterior_scale=0.5, trials=200)
+    slightly_narrow = detection_power(200, 20, rng, posterior_scale=0.9, trials=200)
+    shifted = detection_power(200, 20, rng, bias=1.0, trials=200)
+    assert half_as_wide > 0.95 and shifted > 0.95
+    assert slightly_narrow < half_as_wide
+    # A Bonferroni band for 100 scalars is wider: it detects less.
+    familywise = detection_power(200, 20, rng, posterior_scale=0.8, num_scalars=100, trials=200)
+    marginal = detection_power(200, 20, rng, posterior_scale=0.8, trials=200)
+    assert familywise < marginal
+
+
+def test_perturbations_change_the_data_or_the_truth_as_named():
+    genes = pd.Index(["gene_A", "gene_B", "gene_C"], name="gene")
+    effects = {
+        "alpha": pd.Series([1.0, 2.0, 3.0], index=genes),
+        "beta": pd.Series([0.0, 1.0, 2.0], index=genes),
+        "mu_beta": 1.0,
+        "sigma_beta": 0.5,
+        "sigma": 0.3,
+    }
+    data, truth = widened_prior("beta", "mu_beta", "sigma_beta")(effects, effects)
+    assert data is truth and truth["sigma_beta"] == 1.0
+    assert list(truth["beta"]) == [-1.0, 1.0, 3.0]
+    data, truth = swapped_index("alpha")(effects, effects)
+    assert truth is effects
+    assert list(data["alpha"]) == [3.0, 1.0, 2.0] and list(data["alpha"].index) == list(genes)
+
+
+@pytest.fixture(scope="module")
+def control_results():
+    """Model 2's positive controls with few simulations: gross errors show."""
+    settings = CalibrationSettings(num_simulations=40, draws=100, tune=200, thin=5)
+    results = {}
+    plain = calibrate_recommended(
+        "m2", np.random.default_rng(8), settings, posterior_scales=(0.5, 2.0)
+    )
+    for control in CONTROLS:
+        results[control.name] = (
+            calibrate_recommended("m2", np.random.default_rng(8), settings, perturb=control.perturb)
+            if control.perturb
+            else plain
+        )
+    return results
+
+
+def test_swapped_index_and_narrow_posteriors_are_flagged(control_results):
+    table = control_table(control_results).set_index("control")
+    assert table.loc["swapped index", "flagged"]
+    assert "alpha" in table.loc["swapped index", "variables failing"]
+    assert table.loc["posterior too narrow", "flagged"]
+    assert set(table.index) == {c.name for c in CONTROLS}

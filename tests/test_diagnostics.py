@@ -6,6 +6,7 @@ import xarray as xr
 
 from conftest import QUICK
 from crispr_models.diagnostics import (
+    FIT_STATUSES,
     HDI_LOWER,
     HDI_UPPER,
     SUMMARY_COLUMNS,
@@ -18,6 +19,7 @@ from crispr_models.diagnostics import (
     posterior_draws,
     recovery_table,
     sampling_efficiency,
+    shrinkage_table,
 )
 
 
@@ -137,11 +139,12 @@ def test_posterior_draws_flattens_elements_and_refuses_vectors(multigene_fit):
         posterior_draws(multigene_fit, ["epsilon"])
 
 
-def test_pathological_report_says_so(multigene_fit):
-    report = convergence_report(multigene_fit, pathological=True)
-    assert "pathological variant" in str(report)
-    assert "pathological variant" in report._repr_html_()
-    assert "pathological" not in str(convergence_report(multigene_fit))
+@pytest.mark.parametrize("status", ["pathological", "other_question", "structural_flaw"])
+def test_a_fit_not_to_use_says_why(multigene_fit, status):
+    report = convergence_report(multigene_fit, status=status)
+    assert FIT_STATUSES[status] in str(report)
+    assert "not a model to use" in report._repr_html_()
+    assert "not a model to use" not in str(convergence_report(multigene_fit))
 
 
 def test_coverage_summary_counts_only_known_truths():
@@ -155,6 +158,21 @@ def test_recovery_table_marks_a_pathological_fit(multigene_fit, multigene_data):
     )
     assert (table["status"] == "pathological").all()
     with pytest.raises(
-        ValueError, match="status must be one of 'use', 'pathological', 'as_published'"
+        ValueError,
+        match="status must be one of 'use', 'pathological', 'other_question', 'structural_flaw'",
     ):
         recovery_table(multigene_fit, multigene_data.truth, "x", ["sigma"], status="bad")
+
+
+def test_shrinkage_table_sets_raw_means_beside_the_posterior(multigene_fit, multigene_data):
+    observations = multigene_data.observations
+    table = shrinkage_table(observations, multigene_fit, "alpha", multigene_data.truth["alpha"])
+    assert list(table.columns) == ["gene", "size", "raw", "pooled", "pooled_sd", "true_value"]
+    raw = observations.groupby("gene", observed=True)["logfc"].mean()
+    np.testing.assert_allclose(table["raw"], raw.reindex(table["gene"]).to_numpy())
+    np.testing.assert_allclose(
+        table["pooled"], multigene_fit.posterior["alpha"].mean(("chain", "draw")).to_numpy()
+    )
+    assert (table["size"] == observations.groupby("gene", observed=True).size().iloc[0]).all()
+    with pytest.raises(ValueError, match="runs over 'gene', not a column"):
+        shrinkage_table(observations.drop(columns="gene"), multigene_fit, "alpha")

@@ -15,6 +15,7 @@ from crispr_models.models import (
     gene_cell_line_rna_model,
     gene_level_predictor_model,
     misplaced_predictor_model,
+    replicated_intercept_model,
     sgrna_by_cell_line_model,
     sgrna_cell_line_model,
     sgrna_copy_number_model,
@@ -58,6 +59,7 @@ def _free(model: pm.Model) -> set[str]:
 BUILDERS = [
     ("predictor_data", misplaced_predictor_model, {}),
     ("predictor_data", gene_level_predictor_model, {}),
+    ("predictor_data", replicated_intercept_model, {}),
     ("cell_line_data", gene_cell_line_rna_model, {"cell_line_effect": "free"}),
     ("cell_line_data", gene_cell_line_rna_model, {"cell_line_effect": "zero_sum"}),
     ("cell_line_data", gene_cell_line_rna_model, {"scale_prior": "halfnormal"}),
@@ -69,6 +71,7 @@ BUILDERS = [
     ("copy_number_data", sgrna_copy_number_model, {}),
     ("copy_number_data", sgrna_copy_number_model, {"parameterization": "non_centred"}),
     ("copy_number_data", sgrna_copy_number_model, {"covariate": "cna_z"}),
+    ("copy_number_data", sgrna_copy_number_model, {"covariate": "cna_diploid"}),
     ("copy_number_data", sgrna_copy_number_model, {"global_intercept": "redundant"}),
     ("copy_number_data", sgrna_copy_number_model, {"global_intercept": "zero_sum"}),
     ("copy_number_data", correlated_sgrna_copy_number_model, {}),
@@ -88,6 +91,18 @@ def test_misplaced_predictor_gives_one_intercept_per_row(predictor_data):
     model = misplaced_predictor_model(predictor_data)
     assert model.named_vars_to_dims["alpha"] == ("obs",)
     assert model["alpha"].shape.eval()[0] == len(predictor_data)
+
+
+def test_replicated_intercepts_are_one_per_gene_and_cell_line(predictor_data):
+    model = replicated_intercept_model(predictor_data)
+    pairs = predictor_data.groupby(["gene", "cell_line"], observed=True).ngroups
+    assert model.named_vars_to_dims["alpha"] == ("gene", "cell_line")
+    assert model["alpha"].shape.eval().prod() == pairs == len(predictor_data) // 3
+    # each pair's expression is the one its replicates share
+    rna = model["rna_by_gene_and_cell_line"].get_value()
+    first = predictor_data.iloc[0]
+    genes, lines = list(model.coords["gene"]), list(model.coords["cell_line"])
+    assert rna[genes.index(first["gene"]), lines.index(first["cell_line"])] == first["rna"]
 
 
 def test_gene_level_predictor_enters_the_gene_prior(predictor_data):

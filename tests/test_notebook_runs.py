@@ -10,6 +10,7 @@ from test_chapter_structure import undefined_glue
 from conftest import REPO_ROOT, copy_project, quick_override, run_cli
 from crispr_book.discovery import PROFILES, discover_notebooks
 from crispr_book.runner import cells_with_errors
+from crispr_models.calibration import CONTROLS
 from crispr_models.diagnostics import SUMMARY_COLUMNS
 from crispr_models.registry import CHAPTERS, LOO_CHAPTERS
 from crispr_models.simulation import simulate_sgrna_copy_number
@@ -80,10 +81,10 @@ def test_artifacts_hold_the_fit_and_its_convergence_fields(quick_project, notebo
 
 #: The variants each chapter fits besides its recommended model, saved too.
 VARIANTS = {
-    "m3": {"misplaced_predictor"},
-    "m4": {"free_cell_lines"},
+    "m3": {"misplaced_predictor", "replicated_intercepts"},
+    "m4": {"free_cell_lines", "zero_sum_halfnormal_scales"},
     "m5": {"free_cell_lines"},
-    "m6": {"as_published"},
+    "m6": {"as_published", "raw_copy_number"},
     "m6global": {"redundant_global_intercept"},
     "m7": {"gene_by_cell_line_7a", "sgrna_by_cell_line_7b", "additive_7c"},
 }
@@ -119,7 +120,7 @@ def test_parameterization_comparison_has_every_fit(quick_project):
 
 def test_m6_notebook_fits_the_original_data(quick_project):
     root, _ = quick_project
-    idata = az.from_netcdf(root / "book" / "generated" / "m6" / "copy_number.nc")
+    idata = az.from_netcdf(root / "book" / "generated" / "m6" / f"{CHAPTERS['m6'].fit_name}.nc")
     original = simulate_sgrna_copy_number(np.random.RandomState(103)).observations
     np.testing.assert_array_equal(idata.observed_data["logfc"].values, original["logfc"])
 
@@ -149,7 +150,7 @@ def test_calibration_ranks_every_parameter_of_the_four_models(quick_project):
     generated = root / "book" / "generated" / "sbc"
     verdicts = pd.read_csv(generated / "calibration.csv")
     assert list(verdicts["chapter"].unique()) == ["m2", "m6", "m6corr", "m7"]
-    assert set(verdicts["verdict"]) <= {"passes", "fails"}
+    assert set(verdicts["verdict"]) <= {"passes", "fails", "inconclusive"}
     assert (verdicts["outside_familywise_band"] <= verdicts["outside_band"]).all()
     assert (verdicts["outside_band"] <= verdicts["scalars"]).all()
     assert verdicts["interval_coverage"].between(0, 1).all()
@@ -161,6 +162,20 @@ def test_calibration_ranks_every_parameter_of_the_four_models(quick_project):
     assert len(ranks) == QUICK["num_simulations"] * scalars["m6corr"]
     fits = pd.read_csv(generated / "calibration_fits.csv")
     assert (fits["simulations"] == QUICK["num_simulations"]).all()
+
+
+def test_calibration_runs_its_positive_controls_and_states_its_power(quick_project):
+    root, _ = quick_project
+    generated = root / "book" / "generated" / "sbc"
+    controls = pd.read_csv(generated / "controls.csv")
+    assert list(controls["control"]) == [c.name for c in CONTROLS]
+    assert controls["flagged"].dtype == bool  # the quick profile is too small to judge
+    power = pd.read_csv(generated / "power.csv")
+    assert power["power"].between(0, 1).all()
+    assert set(power["scalars_in_model"]) == {
+        1,
+        int(pd.read_csv(generated / "calibration.csv").groupby("chapter")["scalars"].sum().max()),
+    }
 
 
 @pytest.mark.parametrize("chapter", LOO_CHAPTERS)

@@ -16,6 +16,7 @@ from crispr_models.plotting import (
     plot_predictive_check,
     plot_prior_predictive_comparison,
     plot_recovery,
+    plot_shrinkage,
     plot_trace,
     theme_crispr,
 )
@@ -132,3 +133,21 @@ def test_efficiency_plot_labels_divergences():
     plot = plot_efficiency(table, "t")
     assert list(plot.data["label"]) == ["3 div.", "0 div."]
     _drawn(plot)
+
+
+def test_shrinkage_plot_joins_raw_and_pooled_and_marks_the_truth():
+    table = pd.DataFrame(
+        {
+            "gene": ["gene_A", "gene_B"],
+            "size": [1, 10],
+            "raw": [-2.0, -1.0],
+            "pooled": [-1.5, -1.0],
+            "pooled_sd": [0.2, 0.1],
+            "true_value": [-1.6, -1.1],
+        }
+    )
+    plot = plot_shrinkage(table, centre=-1.2, title="t")
+    assert "red: true value" in plot.labels.caption
+    assert len(plot.layers) == 5  # centre, segments, raw, pooled, truth
+    _drawn(plot)
+    assert len(plot_shrinkage(table.drop(columns="true_value"), -1.2, "t").layers) == 4

@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crispr_models import simulation
 from crispr_models.simulation import (
     cell_line_names,
     gene_names,
@@ -91,3 +92,61 @@ def test_simulation_refuses_an_integer_seed_for_rng():
 def test_labels_sort_and_extend_past_z():
     assert gene_names(28)[25:] == ["gene_Z", "gene_AA", "gene_AB"]
     assert cell_line_names(12)[:2] == ["cell_01", "cell_02"]
+
+
+SIMULATIONS = [
+    (simulation.simulate_multigene_rna, {}, simulation.MULTIGENE_RNA),
+    (simulation.simulate_sgrna_cell_line, {}, simulation.SGRNA_CELL_LINE),
+    (simulation.simulate_sgrna_copy_number, {}, simulation.SGRNA_COPY_NUMBER),
+    (simulation.simulate_sgrna_copy_number, {"rho": -0.6}, simulation.SGRNA_COPY_NUMBER),
+]
+
+
+@pytest.mark.parametrize(("simulate", "options", "predictor"), SIMULATIONS)
+def test_each_simulation_is_its_predictor_plus_noise(simulate, options, predictor):
+    data, truth = simulate(np.random.default_rng(21), **options)
+    residuals = data["logfc"].to_numpy() - predictor.mean(data, truth)
+    n = len(residuals)
+    # The residuals are the N(0, sigma) noise: mean within 4 standard errors
+    # of 0, sd within 4 standard errors (sigma / sqrt(2n)) of sigma.
+    assert abs(residuals.mean()) < 4 * truth["sigma"] / np.sqrt(n)
+    assert abs(residuals.std(ddof=1) - truth["sigma"]) < 4 * truth["sigma"] / np.sqrt(2 * n)
+
+
+def test_the_predictor_looks_effects_up_by_label_not_position():
+    data, truth = simulation.simulate_multigene_rna(np.random.default_rng(2))
+    shuffled = {**truth, "alpha": truth["alpha"].sample(frac=1.0, random_state=1)}
+    np.testing.assert_allclose(
+        simulation.MULTIGENE_RNA.mean(data, shuffled), simulation.MULTIGENE_RNA.mean(data, truth)
+    )
+
+
+def test_the_predictor_refuses_effects_it_cannot_place():
+    data, truth = simulation.simulate_multigene_rna(np.random.default_rng(2))
+    with pytest.raises(ValueError, match=r"effects lack \['beta'\]"):
+        simulation.MULTIGENE_RNA.mean(data, {"alpha": truth["alpha"]})
+    by_sgrna = truth["alpha"].rename_axis("sgrna")
+    with pytest.raises(ValueError, match="indexed by 'sgrna', not a column"):
+        simulation.MULTIGENE_RNA.mean(data, {**truth, "alpha": by_sgrna})
+    with pytest.raises(ValueError, match="no value for some gene labels"):
+        simulation.MULTIGENE_RNA.mean(data, {**truth, "alpha": truth["alpha"].iloc[:2]})
+    with pytest.raises(ValueError, match="slope and covariate go together"):
+        simulation.LinearPredictor("alpha", slope="beta")
+
+
+@pytest.mark.parametrize("rho", [0.0, -0.6])
+def test_diploid_truth_gives_the_same_means_on_the_centred_copy_number(rho):
+    data, truth = simulation.simulate_sgrna_copy_number(np.random.default_rng(4), rho=rho)
+    diploid = simulation.diploid_truth(truth)
+    np.testing.assert_allclose(
+        simulation.SGRNA_DIPLOID_COPY_NUMBER.mean(data, diploid),
+        simulation.SGRNA_COPY_NUMBER.mean(data, truth),
+    )
+    np.testing.assert_allclose(data["cna_diploid"], data["cna"] - 2.0)
+    assert diploid["beta"] is truth["beta"] and diploid["delta"] is truth["delta"]
+    # The sd of gamma + 2 delta for independent gene effects, checked by simulation.
+    draws = np.random.default_rng(5)
+    sums = draws.normal(0, truth["sigma_gamma"], 200_000) + 2 * draws.normal(
+        0, truth["sigma_delta"], 200_000
+    )
+    assert diploid["sigma_gamma"] == pytest.approx(sums.std(), rel=0.01)

@@ -94,3 +94,27 @@ def test_a_fit_that_fails_its_checks_is_not_saved_as_one_to_use(tmp_path, single
     assert not shown.report.passed
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert (summary["status"] == "pathological").all()
+
+
+@pytest.mark.slow
+def test_loo_compares_only_the_fits_that_converged(tmp_path, single_gene):
+    experiment = Experiment("m4", np.random.default_rng(6), QUICK, str(tmp_path))
+    model, truth = single_gene
+    good = experiment.fit(model, "good", truth)
+    again = experiment.fit(model, "again", truth)
+    too_short = fit_and_check(
+        model,
+        np.random.default_rng(7),
+        QUICK.short(20),
+        name="short",
+        truth=truth,
+        status="pathological",
+    )
+    assert not too_short.report.passed
+    comparison = experiment.compare_by_loo({"good": good, "again": again, "short": too_short})
+    assert set(comparison.table["label"]) == {"good", "again"}
+    assert list(comparison.left_out) == ["short"]
+    assert "did not converge" in comparison.left_out["short"]
+    assert "Not compared" in comparison._repr_html_()
+    with pytest.raises(ValueError, match="fewer than two did \\(left out: short\\)"):
+        experiment.compare_by_loo({"good": good, "short": too_short})

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import arviz as az
 import numpy as np
@@ -35,11 +36,15 @@ SUMMARY_COLUMNS = [
     "status",
 ]
 
-#: ``status`` of a fit in ``summary.csv``: ``use``, a model to use;
-#: ``pathological``, a variant fitted (often short) to show a problem;
-#: ``as_published``, the original's model reproduced, which answers another
-#: question than the chapter's. Only ``use`` fits are models to use.
-FIT_STATUSES = ("use", "pathological", "as_published")
+#: ``status`` of a fit in ``summary.csv``, and what its report says of it.
+#: Only ``use`` fits are models to use; the others are shown for what they
+#: teach, and only ``pathological`` ones are fitted short (``short_draws``).
+FIT_STATUSES = {
+    "use": "",
+    "pathological": "pathological: the sampler fails on it, which is the point; run short",
+    "other_question": "it answers another question than the chapter asks",
+    "structural_flaw": "its structure cannot represent how the data arose",
+}
 
 
 class ConvergenceError(RuntimeError):
@@ -59,8 +64,8 @@ class ConvergenceReport:
     ess_min: float
     r_hat_max: float = R_HAT_MAX
     max_divergences: int = 0
-    #: A variant fitted to show a problem: its failed checks are the point.
-    pathological: bool = False
+    #: The fit's :data:`FIT_STATUSES` label.
+    status: str = "use"
 
     @property
     def checks(self) -> pd.DataFrame:
@@ -107,8 +112,8 @@ class ConvergenceReport:
     @property
     def verdict(self) -> str:
         verdict = "passed" if self.passed else "FAILED"
-        if self.pathological:
-            verdict += " (pathological variant, run short to show its problem; not a model to use)"
+        if self.status != "use":
+            verdict += f" ({FIT_STATUSES[self.status]}; not a model to use)"
         return f"Convergence {verdict}"
 
     def _repr_html_(self) -> str:
@@ -129,15 +134,16 @@ def convergence_report(
     r_hat_max: float = R_HAT_MAX,
     ess_per_chain_min: float = ESS_PER_CHAIN_MIN,
     max_divergences: int = 0,
-    pathological: bool = False,
+    status: str = "use",
 ) -> ConvergenceReport:
     """Check divergences, rank-normalised r-hat and bulk/tail ESS.
 
     The ESS threshold scales with the number of chains (100 per chain), so a
     quick two-chain run and a full four-chain run are held to the same
-    standard per chain. ``pathological=True`` labels a variant fitted to show
-    a problem, so the report says its failures are expected.
+    standard per chain. ``status`` (:data:`FIT_STATUSES`) labels a variant
+    shown for what it teaches, so the report says it is not one to use.
     """
+    check_choice("status", status, tuple(FIT_STATUSES))
     names = _parameter_names(idata, var_names)
     summary = az.summary(idata, var_names=names, kind="diagnostics", round_to="none")
     chains = idata.posterior.sizes["chain"]
@@ -151,7 +157,7 @@ def convergence_report(
         ess_min=float(ess_per_chain_min * chains),
         r_hat_max=r_hat_max,
         max_divergences=max_divergences,
-        pathological=pathological,
+        status=status,
     )
 
 
@@ -183,7 +189,7 @@ def recovery_table(
     if none has). ``status`` says whether the fit is one to use
     (:data:`FIT_STATUSES`).
     """
-    check_choice("status", status, FIT_STATUSES)
+    check_choice("status", status, tuple(FIT_STATUSES))
     names = var_names or [n for n in idata.posterior.data_vars if n in truth]
     summary = az.summary(
         idata,
@@ -290,6 +296,42 @@ def posterior_draws(idata: xr.DataTree, names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns)
 
 
+def shrinkage_table(
+    observations: pd.DataFrame,
+    idata: xr.DataTree,
+    effect: str,
+    truth: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Raw against partially pooled estimates of a group effect.
+
+    ``effect`` is a posterior vector over one design column (``gamma`` over
+    ``gene``, ``alpha`` over ``sgrna``); per group: ``size`` (its sgRNAs, or
+    its rows where the group is an sgRNA), ``raw`` (the mean logFC of its
+    rows, what the group alone says; cell-line effects that sum to zero
+    cancel in it), ``pooled`` (the posterior mean), ``pooled_sd`` and, with
+    ``truth``, ``true_value``. The hierarchy pulls small groups further.
+    """
+    posterior = idata.posterior[effect]
+    (dim,) = [d for d in posterior.dims if d not in ("chain", "draw")]
+    if dim not in observations.columns:
+        raise ValueError(f"{effect!r} runs over {dim!r}, not a column of the observations")
+    rows = observations.groupby(dim, observed=True)
+    size = rows["sgrna"].nunique() if dim != "sgrna" and "sgrna" in observations else rows.size()
+    labels = [str(v) for v in posterior[dim].to_numpy()]
+    table = pd.DataFrame(
+        {
+            dim: labels,
+            "size": size.reindex(labels).to_numpy(),
+            "raw": rows["logfc"].mean().reindex(labels).to_numpy(),
+            "pooled": posterior.mean(("chain", "draw")).to_numpy(),
+            "pooled_sd": posterior.std(("chain", "draw")).to_numpy(),
+        }
+    )
+    if truth is not None:
+        table["true_value"] = truth.reindex(labels).to_numpy()
+    return table
+
+
 #: Pareto k above this: the PSIS estimate for that observation is unreliable
 #: (Vehtari et al. 2024 give 0.7 for draws of the size used here).
 PARETO_K_MAX = 0.7
@@ -302,6 +344,8 @@ class LooComparison:
 
     table: pd.DataFrame
     pareto_k: pd.DataFrame
+    #: Fits offered but not compared, with why (a fit that did not converge).
+    left_out: dict[str, str] = field(default_factory=dict)
 
     @property
     def bad_k(self) -> dict[str, int]:
@@ -324,7 +368,11 @@ class LooComparison:
         }
 
     def _repr_html_(self) -> str:
-        return self.table.to_html(index=False, float_format=lambda x: f"{x:.2f}")
+        left_out = "".join(
+            f"<p>Not compared: <code>{html.escape(label)}</code> ({html.escape(why)}).</p>"
+            for label, why in self.left_out.items()
+        )
+        return self.table.to_html(index=False, float_format=lambda x: f"{x:.2f}") + left_out
 
 
 def _psis_loo(model: pm.Model, idata: xr.DataTree) -> az.ELPDData:

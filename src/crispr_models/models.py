@@ -144,6 +144,17 @@ def _zero_sum_normal(name: str, sigma: object, dims: str, parameterization: str)
     return pm.Deterministic(name, sigma * z, dims=dims)
 
 
+def _original_gene_lines() -> tuple[object, object]:
+    """Model 3's original gene intercepts and RNA slopes, each N(mean, sd) with
+    mean N(0, 2) and sd Exponential(1), inside the current model."""
+    lines = []
+    for name in ("gamma", "delta"):
+        mean = pm.Normal(f"mu_{name}", mu=0.0, sigma=2.0)
+        sd = pm.Exponential(f"sigma_{name}", 1.0)
+        lines.append(pm.Normal(name, mu=mean, sigma=sd, dims="gene"))
+    return lines[0], lines[1]
+
+
 def misplaced_predictor_model(observations: pd.DataFrame) -> pm.Model:
     r"""Model 3 as the original wrote it: a cell-line predictor in a gene prior.
 
@@ -164,18 +175,52 @@ def misplaced_predictor_model(observations: pd.DataFrame) -> pm.Model:
     with pm.Model(coords=coords) as model:
         rna = pm.Data("rna", observations["rna"].to_numpy(dtype=float), dims="obs")
         gene = pm.Data("gene_idx", gene_idx, dims="obs")
-        mu_gamma = pm.Normal("mu_gamma", mu=0.0, sigma=2.0)
-        sigma_gamma = pm.Exponential("sigma_gamma", 1.0)
-        gamma = pm.Normal("gamma", mu=mu_gamma, sigma=sigma_gamma, dims="gene")
-        mu_delta = pm.Normal("mu_delta", mu=0.0, sigma=2.0)
-        sigma_delta = pm.Exponential("sigma_delta", 1.0)
-        delta = pm.Normal("delta", mu=mu_delta, sigma=sigma_delta, dims="gene")
+        gamma, delta = _original_gene_lines()
         sigma_alpha = pm.Exponential("sigma_alpha", 1.0)
         alpha = pm.Normal(
             "alpha", mu=gamma[gene] + delta[gene] * rna, sigma=sigma_alpha, dims="obs"
         )
         sigma = pm.Exponential("sigma", 1.0)
         _likelihood(alpha, sigma, observations)
+    return model
+
+
+def replicated_intercept_model(observations: pd.DataFrame) -> pm.Model:
+    r"""Model 3's formula read with one intercept per gene and cell line.
+
+    .. math::
+        \text{logFC}_{gcr} \sim N(\alpha_{gc}, \sigma),\quad
+        \alpha_{gc} \sim N(\gamma_g + \delta_g R_{gc}, \sigma_\alpha)
+
+    The original's formula, with :math:`\alpha` indexed by what its mean
+    varies with: gene and cell line. The replicates of a gene and cell line
+    share :math:`\alpha_{gc}`, so their scatter measures :math:`\sigma` and
+    the scatter of the :math:`\alpha_{gc}` around each gene's line measures
+    :math:`\sigma_\alpha`: identifiable, unlike the row-level reading
+    (:func:`misplaced_predictor_model`). :math:`\alpha` is non-centred
+    (its sd may be near zero). Priors as the row-level reading's.
+    """
+    observations = _check_observations(observations, ("gene", "cell_line", "rna", "logfc"))
+    gene_idx, genes = _codes(observations, "gene")
+    cell_idx, cell_lines = _codes(observations, "cell_line")
+    # One expression value per gene and cell line (the replicates share it).
+    rna_by_pair = np.zeros((len(genes), len(cell_lines)))
+    rna_by_pair[gene_idx, cell_idx] = observations["rna"].to_numpy(dtype=float)
+    coords = {"gene": genes, "cell_line": cell_lines, "obs": np.arange(len(observations))}
+    with pm.Model(coords=coords) as model:
+        rna = pm.Data("rna_by_gene_and_cell_line", rna_by_pair, dims=("gene", "cell_line"))
+        gene = pm.Data("gene_idx", gene_idx, dims="obs")
+        cell = pm.Data("cell_line_idx", cell_idx, dims="obs")
+        gamma, delta = _original_gene_lines()
+        sigma_alpha = pm.Exponential("sigma_alpha", 1.0)
+        alpha_z = pm.Normal("alpha_z", 0.0, 1.0, dims=("gene", "cell_line"))
+        alpha = pm.Deterministic(
+            "alpha",
+            gamma[:, None] + delta[:, None] * rna + sigma_alpha * alpha_z,
+            dims=("gene", "cell_line"),
+        )
+        sigma = pm.Exponential("sigma", 1.0)
+        _likelihood(alpha[gene, cell], sigma, observations)
     return model
 
 
@@ -321,7 +366,7 @@ def sgrna_cell_line_model(
     return model
 
 
-COVARIATES = ("cna", "cna_z")
+COVARIATES = ("cna", "cna_diploid", "cna_z")
 GLOBAL_INTERCEPTS = ("none", "redundant", "zero_sum")
 
 
@@ -343,8 +388,11 @@ def sgrna_copy_number_model(
 
     with :math:`\mu_\gamma, \mu_\delta \sim N(-1, 5)` and every scale
     Exponential(1), the original's priors. ``covariate`` picks :math:`X`:
-    ``"cna"``, the raw copy number the data were simulated with, or
-    ``"cna_z"``, copy number z-scored within gene, which the original fitted.
+    ``"cna"``, the raw copy number the data were simulated with (the
+    intercepts are the effects at zero copies), ``"cna_diploid"``, the copy
+    number minus 2 (the intercepts are the effects at two copies, the
+    diploid state), or ``"cna_z"``, copy number z-scored within gene, which
+    the original fitted.
     ``parameterization="non_centred"`` samples the four effect vectors as
     standard normals. ``global_intercept``: ``"none"`` (the model above),
     ``"redundant"`` (the original model 6.2: :math:`\mu = \alpha + \alpha_s +

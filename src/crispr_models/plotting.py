@@ -22,6 +22,7 @@ TRUE_LINE = "dashed"
 COLUMN_LABELS = {
     "rna": "RNA expression (z-score)",
     "cna": "copy number",
+    "cna_diploid": "copy number minus 2 (0: diploid)",
     "cna_z": "copy number, z-scored within gene",
     "cell_line": "cell line",
 }
@@ -506,3 +507,30 @@ def plot_predictive_checks(
     return _density_curves(
         *frames, "Prior and posterior predictive checks", caption
     ) + gg.facet_wrap("check", scales="free")
+
+
+def plot_shrinkage(table: pd.DataFrame, centre: float, title: str) -> gg.ggplot:
+    """Each group's raw estimate (open) joined to its partially pooled one
+    (blue), against its size; the truth in red where known, the population
+    mean ``centre`` dashed. Small groups are pulled furthest."""
+    group = table.columns[0]
+    segments = table.assign(size=table["size"].astype(float))
+    plot = (
+        gg.ggplot(segments, gg.aes(x="size"))
+        + gg.geom_hline(yintercept=centre, linetype=TRUE_LINE, color=BAND)
+        + gg.geom_segment(gg.aes(xend="size", y="raw", yend="pooled"), color=BAND)
+        + gg.geom_point(gg.aes(y="raw"), shape="o", fill="none", color=OBSERVED, size=2.5)
+        + gg.geom_point(gg.aes(y="pooled"), color=POSTERIOR, size=2.5)
+        + gg.labs(
+            x=f"size of the {group.replace('_', ' ')} (sgRNAs or rows)",
+            y="effect",
+            title=title,
+            caption="open: raw mean of the group's logFC; blue: partially pooled "
+            "(posterior mean); dashed: population mean"
+            + ("; red: true value" if "true_value" in table else ""),
+        )
+        + theme_crispr()
+    )
+    if "true_value" in table:
+        plot = plot + gg.geom_point(gg.aes(y="true_value"), shape="x", color=TRUTH, size=3)
+    return plot

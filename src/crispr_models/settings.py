@@ -45,7 +45,7 @@ SETTING_DESCRIPTIONS = {
     "sampler": "nutpie, pymc or numpyro",
     "target_accept": "NUTS step-size target",
     "prior_draws": "prior predictive draws",
-    "short_draws": "draws and warm-up per chain for a variant shown, not recommended",
+    "short_draws": "draws and warm-up per chain for a pathological variant",
 }
 
 

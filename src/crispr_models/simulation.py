@@ -9,7 +9,7 @@ table of observations and the true parameter values that made it.
 from __future__ import annotations
 
 import string
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -67,21 +67,101 @@ def cell_line_names(num_cell_lines: int) -> list[str]:
 
 
 def _tidy_gene_by_cell_line(
-    genes: list[str], cell_lines: list[str], rna: np.ndarray, logfc: np.ndarray
+    genes: list[str], cell_lines: list[str], rna: np.ndarray
 ) -> pd.DataFrame:
-    """Flatten gene x cell-line matrices into one row per observation, gene-major."""
+    """Flatten a gene x cell-line matrix of expression into one row per
+    observation, gene-major (the caller adds ``logfc``)."""
     return pd.DataFrame(
         {
             "gene": pd.Categorical(np.repeat(genes, len(cell_lines)), categories=genes),
             "cell_line": pd.Categorical(np.tile(cell_lines, len(genes)), categories=cell_lines),
             "rna": rna.ravel(),
-            "logfc": logfc.ravel(),
         }
     )
 
 
 def _series(values: np.ndarray, labels: list[str], dim: str, name: str) -> pd.Series:
     return pd.Series(np.asarray(values, dtype=float), index=pd.Index(labels, name=dim), name=name)
+
+
+@dataclass(frozen=True)
+class LinearPredictor:
+    """How each row of a design gets its mean logFC from named effects.
+
+    The mean of a row is the ``intercept`` of its group, plus ``slope`` (of
+    its group) times the row's ``covariate``, plus the ``offset`` of another
+    group (a cell line's effect). Each effect is a scalar or a
+    ``pandas.Series`` indexed by the labels of one design column, named by
+    the index (``gene``, ``sgrna``, ``cell_line``), as the simulations'
+    truths are. The simulations compute their means here, by label; the
+    models index their effects by integer codes. Simulation-based
+    calibration simulates through this and fits the model, so each checks
+    the other.
+    """
+
+    intercept: str
+    slope: str | None = None
+    covariate: str | None = None
+    offset: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.slope is None) != (self.covariate is None):
+            raise ValueError("slope and covariate go together: give both or neither")
+
+    @property
+    def effects(self) -> tuple[str, ...]:
+        """The effects the mean reads."""
+        return tuple(n for n in (self.intercept, self.slope, self.offset) if n is not None)
+
+    def mean(self, design: pd.DataFrame, effects: Mapping[str, object]) -> np.ndarray:
+        """Each row's mean logFC (a float array as long as ``design``)."""
+        missing = [name for name in self.effects if name not in effects]
+        if missing:
+            raise ValueError(f"effects lack {missing}; this predictor reads {list(self.effects)}")
+        mean = _per_row(design, effects[self.intercept], self.intercept)
+        if self.slope is not None:
+            covariate = design[self.covariate].to_numpy(dtype=float)
+            mean = mean + _per_row(design, effects[self.slope], self.slope) * covariate
+        if self.offset is not None:
+            mean = mean + _per_row(design, effects[self.offset], self.offset)
+        return mean
+
+
+def _per_row(design: pd.DataFrame, effect: object, name: str) -> np.ndarray:
+    """An effect's value for each row: a scalar everywhere, a Series by the
+    label in the design column its index names."""
+    if not isinstance(effect, pd.Series):
+        return np.full(len(design), float(effect))
+    column = effect.index.name
+    if column not in design.columns:
+        raise ValueError(
+            f"effect {name!r} is indexed by {column!r}, not a column of the design "
+            f"({list(design.columns)})"
+        )
+    values = effect.reindex(design[column].astype(str)).to_numpy(dtype=float)
+    if np.isnan(values).any():
+        raise ValueError(f"effect {name!r} has no value for some {column} labels of the design")
+    return values
+
+
+def simulate_logfc(
+    design: pd.DataFrame,
+    predictor: LinearPredictor,
+    effects: Mapping[str, object],
+    sigma: float,
+    rng: RandomSource,
+) -> np.ndarray:
+    """logFC for each row of ``design``: the predictor's mean plus N(0, sigma)."""
+    rng = check_rng(rng)
+    sigma = check_positive_real("sigma", sigma)
+    return predictor.mean(design, effects) + rng.normal(0.0, sigma, len(design))
+
+
+#: The mean of each simulation that simulation-based calibration uses.
+MULTIGENE_RNA = LinearPredictor("alpha", slope="beta", covariate="rna")
+SGRNA_CELL_LINE = LinearPredictor("alpha", offset="beta")
+SGRNA_COPY_NUMBER = LinearPredictor("alpha", slope="beta", covariate="cna")
+SGRNA_DIPLOID_COPY_NUMBER = LinearPredictor("alpha", slope="beta", covariate="cna_diploid")
 
 
 def simulate_single_gene_rna(
@@ -105,9 +185,8 @@ def simulate_single_gene_rna(
 
     rna = rng.standard_normal(size=(1, num_cell_lines))
     logfc = alpha + beta * rna + rng.normal(loc=0.0, scale=sigma, size=rna.shape)
-    observations = _tidy_gene_by_cell_line(
-        gene_names(1), cell_line_names(num_cell_lines), rna, logfc
-    )
+    observations = _tidy_gene_by_cell_line(gene_names(1), cell_line_names(num_cell_lines), rna)
+    observations["logfc"] = logfc.ravel()
     return SimulatedData(observations, {"alpha": alpha, "beta": beta, "sigma": sigma})
 
 
@@ -146,7 +225,6 @@ def simulate_multigene_rna(
     rna = rng.standard_normal(size=(num_genes, num_cell_lines))
     # The original drew the noise as (cell line x gene) and transposed it.
     noise = rng.normal(loc=0.0, scale=sigma, size=(num_cell_lines, num_genes)).T
-    logfc = alpha[:, None] + beta[:, None] * rna + noise
 
     genes = gene_names(num_genes)
     truth = {
@@ -158,7 +236,8 @@ def simulate_multigene_rna(
         "beta": _series(beta, genes, "gene", "beta"),
         "sigma": sigma,
     }
-    observations = _tidy_gene_by_cell_line(genes, cell_line_names(num_cell_lines), rna, logfc)
+    observations = _tidy_gene_by_cell_line(genes, cell_line_names(num_cell_lines), rna)
+    observations["logfc"] = MULTIGENE_RNA.mean(observations, truth) + noise.ravel()
     return SimulatedData(observations, truth)
 
 
@@ -379,11 +458,9 @@ def simulate_sgrna_cell_line(
     gamma = rng.normal(mu_gamma, sigma_gamma, len(genes))
     alpha = rng.normal(gamma[gene_of_sgrna], sigma_alpha)
     beta = rng.normal(mu_beta, sigma_beta, num_cell_lines)
-    mean = alpha[:, None] + beta[None, :]
-    logfc = mean + rng.normal(0.0, sigma, mean.shape)
+    noise = rng.normal(0.0, sigma, (len(sgrnas), num_cell_lines))
 
     observations = _tidy_sgrna_by_cell_line(genes, sgrnas, gene_of_sgrna, cell_lines)
-    observations["logfc"] = logfc.ravel()
     truth = {
         "mu_gamma": mu_gamma,
         "sigma_gamma": sigma_gamma,
@@ -395,6 +472,7 @@ def simulate_sgrna_cell_line(
         "beta": _series(beta, cell_lines, "cell_line", "beta"),
         "sigma": sigma,
     }
+    observations["logfc"] = SGRNA_CELL_LINE.mean(observations, truth) + noise.ravel()
     return SimulatedData(observations, truth)
 
 
@@ -446,7 +524,9 @@ def simulate_sgrna_copy_number(
     exactly. Like the original, each row draws its own copy number, so two
     sgRNAs of a gene see different copy numbers in the same cell line.
     ``cna_z`` is the copy number z-scored within each gene (population sd),
-    the covariate the original model was fitted on.
+    the covariate the original model was fitted on; ``cna_diploid`` is the
+    copy number minus 2, zero at the diploid state (:func:`diploid_truth`
+    gives the truth on that scale).
     """
     rng = check_rng(rng)
     per_gene = _check_sgrnas_per_gene(sgrnas_per_gene)
@@ -475,19 +555,16 @@ def simulate_sgrna_copy_number(
 
     observations = _tidy_sgrna_by_cell_line(genes, sgrnas, gene_of_sgrna, cell_lines)
     row_gene = observations["gene"].cat.codes.to_numpy()
-    row_sgrna = observations["sgrna"].cat.codes.to_numpy()
     cna = np.empty(len(observations))
     for i, gene in enumerate(row_gene):  # row by row, to keep the original's draw order
         copies = DIPLOID if rates[gene] is None else rng.poisson(rates[gene])
         cna[i] = max(copies + rng.normal(0.0, 0.1), 0.0)
-    logfc = rng.normal(alpha[row_sgrna] + beta[row_sgrna] * cna, sigma)
-
     observations["cna"] = cna
+    observations["cna_diploid"] = cna - DIPLOID
     by_gene = observations.groupby("gene", observed=True)["cna"]
     observations["cna_z"] = (cna - by_gene.transform("mean")) / by_gene.transform(
         lambda x: x.std(ddof=0)
     )
-    observations["logfc"] = logfc
     truth = {
         "mu_gamma": mu_gamma,
         "sigma_gamma": sigma_gamma,
@@ -502,6 +579,7 @@ def simulate_sgrna_copy_number(
         "rho": rho,
         "sigma": sigma,
     }
+    observations["logfc"] = rng.normal(SGRNA_COPY_NUMBER.mean(observations, truth), sigma)
     return SimulatedData(observations, truth)
 
 
@@ -553,6 +631,37 @@ def z_scored_truth(
         "beta": beta * sgrna_sd,
         "sigma": truth["sigma"],
     }
+
+
+def diploid_truth(truth: dict[str, float | pd.Series]) -> dict[str, float | pd.Series]:
+    """Model 6's truth with the copy number measured from the diploid state.
+
+    With ``cna = 2 + cna_diploid``, ``alpha_s + beta_s cna = (alpha_s + 2
+    beta_s) + beta_s cna_diploid``: the intercepts become the effects at two
+    copies (``gamma_g + 2 delta_g`` for a gene, ``mu_gamma + 2 mu_delta`` on
+    average) and the slopes are unchanged. The intercepts' sds become those
+    of the sums, ``sqrt(sigma_gamma^2 + 4 sigma_delta^2)`` for the genes and
+    ``sqrt(sigma_alpha^2 + 4 sigma_beta^2 + 4 rho sigma_alpha sigma_beta)``
+    for the sgRNAs around their gene; at two copies an sgRNA's intercept and
+    slope deviations are correlated even where they were not at zero.
+    """
+    shift = DIPLOID
+    sigma_alpha, sigma_beta = truth["sigma_alpha"], truth["sigma_beta"]
+    rho = truth.get("rho", 0.0)
+    moved = {
+        "mu_gamma": truth["mu_gamma"] + shift * truth["mu_delta"],
+        "sigma_gamma": float(np.hypot(truth["sigma_gamma"], shift * truth["sigma_delta"])),
+        "gamma": truth["gamma"] + shift * truth["delta"],
+        "sigma_alpha": float(
+            np.sqrt(
+                sigma_alpha**2
+                + (shift * sigma_beta) ** 2
+                + 2 * shift * rho * sigma_alpha * sigma_beta
+            )
+        ),
+        "alpha": truth["alpha"] + shift * truth["beta"],
+    }
+    return {name: moved.get(name, value) for name, value in truth.items()}
 
 
 def global_intercept_truth(truth: dict[str, float | pd.Series]) -> dict[str, float | pd.Series]:

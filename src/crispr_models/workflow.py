@@ -11,6 +11,7 @@ longhand.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import inspect
 from collections.abc import Callable, Mapping
@@ -115,16 +116,18 @@ def fit_and_check(
 
     A fit with ``status="use"`` must pass every convergence check: otherwise
     :class:`~crispr_models.diagnostics.ConvergenceError` is raised, naming the
-    failed checks, and nothing is saved. A ``pathological`` or
-    ``as_published`` fit is saved with that status whatever its checks say.
+    failed checks, and nothing is saved. A fit with another status
+    (:data:`~crispr_models.diagnostics.FIT_STATUSES`: ``pathological``,
+    ``other_question``, ``structural_flaw``) is saved with it whatever its
+    checks say.
     ``var_names`` are the parameters checked and tabulated (default: those
     with a truth). ``artifacts_dir`` empty (an interactive session) saves
     nothing.
     """
-    check_choice("status", status, FIT_STATUSES)
+    check_choice("status", status, tuple(FIT_STATUSES))
     idata = fit(model, rng, settings)
     names = var_names or [v for v in idata.posterior.data_vars if v in truth]
-    report = convergence_report(idata, names, pathological=status != "use")
+    report = convergence_report(idata, names, status=status)
     if status == "use":
         report.require()
     table = recovery_table(idata, truth, name, names, status=status)
@@ -186,8 +189,9 @@ class Experiment:
         status: str = "use",
     ) -> CheckedFit:
         """:func:`fit_and_check` with this run's generator, settings and folder;
-        a fit not to use runs short (``short_draws``) when the chapter sets it."""
-        settings = self.settings if status == "use" else self.settings.short()
+        a pathological fit runs short (``short_draws``) when the chapter sets it:
+        its sampler fails however long it runs."""
+        settings = self.settings.short() if status == "pathological" else self.settings
         return fit_and_check(
             model,
             self.rng,
@@ -200,12 +204,28 @@ class Experiment:
         )
 
     def compare_by_loo(self, fits: Mapping[str, CheckedFit]) -> LooComparison:
-        """PSIS-LOO comparison of fits to the same data, labelled by the keys
-        of ``fits``: saved beside the run for the model-comparison chapter,
-        and its headline numbers glued for the prose under the chapter's id
-        (``m4_elpd_diff``, ``m4_dse``, ``m4_bad_k``, ...; see
-        :meth:`~crispr_models.diagnostics.LooComparison.prose_values`)."""
-        comparison = loo_comparison({label: (f.model, f.idata) for label, f in fits.items()})
+        """PSIS-LOO comparison of the fits to the same data that converged,
+        labelled by the keys of ``fits``: a fit that failed its convergence
+        checks is left out (its draws do not represent its posterior, so
+        neither would its ``elpd_loo``) and named in the result. Saved beside
+        the run for the model-comparison chapter, and its headline numbers
+        glued for the prose under the chapter's id (``m4_elpd_diff``,
+        ``m4_dse``, ``m4_bad_k``, ...; see
+        :meth:`~crispr_models.diagnostics.LooComparison.prose_values`).
+        Refuses fewer than two converged fits."""
+        converged = {label: f for label, f in fits.items() if f.report.passed}
+        left_out = {
+            label: f"did not converge: {f.report.verdict.removeprefix('Convergence ')}"
+            for label, f in fits.items()
+            if label not in converged
+        }
+        if len(converged) < 2:
+            raise ValueError(
+                "PSIS-LOO compares fits that converged; fewer than two did "
+                f"(left out: {', '.join(left_out) or 'none'})"
+            )
+        comparison = loo_comparison({label: (f.model, f.idata) for label, f in converged.items()})
+        comparison = dataclasses.replace(comparison, left_out=left_out)
         save_loo_comparison(self.artifacts_dir, self.chapter, comparison)
         glue_values(**comparison.prose_values(self.chapter))
         return comparison
