@@ -206,9 +206,9 @@ raw_fit
 # chapter's settings (the parameters cell's `parameterization`, non-centred
 # by default, and `target_accept` {glue:text}`m6_target_accept`). On this
 # data set the centred form samples too, and faster; across the prior, where
-# group sds can be near zero, it diverges far more often (the calibration
-# chapter fits this model to 200 data sets drawn from its prior), so the
-# non-centred form is the one recommended.
+# group sds can be near zero, it diverges far more often
+# (`benchmarks/copy_number_centring.py` fits both to data sets drawn from
+# the prior), so the non-centred form is the one recommended.
 
 # %%
 model = sgrna_copy_number_model(data, covariate="cna_diploid", parameterization=parameterization)

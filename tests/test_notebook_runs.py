@@ -191,15 +191,16 @@ def test_chapters_save_their_loo_comparison(quick_project, chapter):
     assert set(k["label"]) == set(table["label"])
 
 
-def test_model_7b_has_unreliable_loo(quick_project):
+def test_m7_compares_only_the_fits_that_converged(quick_project):
     root, _ = quick_project
-    table = pd.read_csv(root / "book" / "generated" / "m7" / "loo_comparison.csv")
-    by_model = table.set_index("label")
-    # One intercept per observation: leaving one out leaves its intercept
-    # with the prior only, so many importance weights are heavy-tailed.
-    assert by_model.loc["7b", "bad_pareto_k"] > 100
-    assert by_model.loc["hierarchical 7c", "bad_pareto_k"] == 0
-    assert table["label"].iloc[0] == "hierarchical 7c"
+    generated = root / "book" / "generated" / "m7"
+    table = pd.read_csv(generated / "loo_comparison.csv").set_index("label")
+    summary = pd.read_csv(generated / "summary.csv")
+    worst_r_hat = summary.groupby("fit")["r_hat"].max()
+    # 7b (one intercept per row) never converges; its elpd is not computed.
+    assert worst_r_hat["sgrna_by_cell_line_7b"] > 1.01
+    assert "7b" not in table.index
+    assert table.loc["hierarchical 7c", "bad_pareto_k"] == 0
 
 
 def test_benchmark_chapter_fits_the_quick_model_with_every_engine(quick_project):
