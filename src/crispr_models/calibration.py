@@ -34,6 +34,7 @@ import pymc as pm
 import xarray as xr
 from arviz_stats.ecdf_utils import get_pointwise_confidence_band, simulate_confidence_bands
 
+from crispr_models.diagnostics import _flatten_truth
 from crispr_models.fitting import _draw_seed, _model_variable_names, _quiet_pymc
 from crispr_models.input_checks import (
     RandomSource,
@@ -170,18 +171,11 @@ def _rank_rows(
     with the draws first scaled by ``scale`` about their mean."""
     rows = []
     for name in var_names:
-        true = _truth_scalars(truth[name], name)
+        true = _flatten_truth({name: truth[name]})
         for parameter, draws in _scalars(ranked[name], name).items():
             draws = draws.mean() + scale * (draws - draws.mean()) if scale != 1.0 else draws
             rows.append((name, parameter, int(np.sum(draws < true[parameter]))))
     return rows
-
-
-def _truth_scalars(value: object, name: str) -> dict[str, float]:
-    """A true value as scalars labelled like :func:`_scalars`."""
-    if isinstance(value, pd.Series):
-        return {f"{name}[{label}]": float(v) for label, v in value.items()}
-    return {name: float(value)}
 
 
 def _effects(draw: xr.Dataset) -> Effects:
@@ -388,12 +382,15 @@ def rank_ecdf_differences(result: CalibrationResult) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _beyond(difference, lower, upper):
+    """Where an ECDF difference leaves the band (a rounding hair inside counts)."""
+    return (difference < lower - 1e-12) | (difference > upper + 1e-12)
+
+
 def _outside(differences: pd.DataFrame, band: pd.DataFrame) -> pd.Series:
     """Per parameter: does its ECDF difference leave ``band`` anywhere?"""
     merged = differences.merge(band[["rank", "lower", "upper"]], on="rank")
-    leaves = (merged["ecdf_difference"] < merged["lower"] - 1e-12) | (
-        merged["ecdf_difference"] > merged["upper"] + 1e-12
-    )
+    leaves = _beyond(merged["ecdf_difference"], merged["lower"], merged["upper"])
     return leaves.groupby(merged["parameter"], sort=False).any()
 
 
@@ -620,9 +617,7 @@ def detection_power(
     grid = band["rank"].to_numpy()
     ecdf = (ranks[:, :, None] <= grid[None, None, :]).mean(axis=1)
     difference = ecdf - band["fractional_rank"].to_numpy()
-    outside = (difference < band["lower"].to_numpy() - 1e-12) | (
-        difference > band["upper"].to_numpy() + 1e-12
-    )
+    outside = _beyond(difference, band["lower"].to_numpy(), band["upper"].to_numpy())
     return float(outside.any(axis=1).mean())
 
 

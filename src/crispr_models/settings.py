@@ -65,8 +65,9 @@ class SamplerSettings:
 
     def __post_init__(self) -> None:
         for name, (_, check) in SETTING_RULES.items():
-            if getattr(self, name) is not None or name != "short_draws":
-                check(name, getattr(self, name))
+            value = getattr(self, name)
+            if not (name == "short_draws" and value is None):  # None: no short runs
+                check(name, value)
 
     @classmethod
     def from_parameters(
