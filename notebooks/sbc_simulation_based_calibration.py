@@ -70,8 +70,8 @@
 # Measured once on the book's two-core machine, 20 simulations of model 2
 # with one chain of 200 + 200 draws: `simuk` with PyMC's NUTS took 87 s,
 # with nutpie through `pm.sample` 3.4 s per fit (its compilation), and this
-# chapter's loop (nutpie compiles once, two fits at a time) 4.3 s. For 800
-# fits in the book's time that settles it; the ranks follow the same
+# chapter's loop (nutpie compiles once, two fits at a time) 4.3 s. For the
+# chapter's six sets of fits in the book's time that settles it; the ranks follow the same
 # definition, and the simultaneous bands are ArviZ's
 # (`arviz_stats.ecdf_utils`), simulated for the chapter's number of
 # simulations and ranks.
