@@ -23,6 +23,7 @@ def _page(html, name):
 
 #: Chapter titles of the pages that are not models of the series.
 TITLES = {
+    "ppc": "Predictive checks that can fail",
     "sbc": "Simulation-based calibration",
     "loo": "Model comparison by PSIS-LOO",
     "bench": "Sampler benchmark",

@@ -203,12 +203,30 @@ def test_m7_compares_only_the_fits_that_converged(quick_project):
     assert table.loc["hierarchical 7c", "bad_pareto_k"] == 0
 
 
+def test_predictive_checks_flag_each_misfit_and_spare_the_generating_model(quick_project):
+    root, _ = quick_project
+    checks = pd.read_csv(root / "book" / "generated" / "ppc" / "predictive_checks.csv")
+    flagged = checks[checks["flagged"]].groupby("fit")["check"].apply(set)
+    assert "generating model" not in flagged.index
+    assert "mean by sgrna" in flagged["7a (no sgRNA level)"]
+    assert "mean by sgrna" in flagged["7c (no sgRNA level)"]
+    assert "mean by cell_line" in flagged["no cell lines"]
+    assert "LOO-PIT uniform" in flagged["heavy tails, normal noise"]
+    # the overall checks, the series' usual picture, miss every misfit
+    overall = checks[checks["check"].str.endswith("of all rows")]
+    assert not overall["flagged"].any()
+
+
 def test_benchmark_chapter_fits_the_quick_model_with_every_engine(quick_project):
     root, _ = quick_project
     table = pd.read_csv(root / "book" / "generated" / "bench" / "benchmark.csv")
-    assert list(table["chapter"]) == ["m1"] * 3
-    assert list(table["sampler"]) == ["nutpie", "pymc", "numpyro"]
+    repeats = QUICK["benchmark_repeats"]
+    assert list(table["chapter"]) == ["m1"] * 3 * repeats
+    engines = ("nutpie", "pymc", "numpyro")
+    assert list(table["sampler"]) == [s for s in engines for _ in range(repeats)]
+    assert list(table["repeat"]) == list(range(repeats)) * 3
     assert (table["draws"] == QUICK["benchmark_draws"]).all()
+    assert table["parallel_chains"].all()
     assert (table["min_ess_bulk"] > 0).all()
 
 

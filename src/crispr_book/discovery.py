@@ -47,7 +47,7 @@ RUNNER_PARAMETERS = ("artifacts_dir",)
 #: not sampling, takes the time, so ``quick`` keeps enough draws (2 x 2000;
 #: model 6, non-centred, needs them) to meet the same convergence thresholds
 #: per chain, and cuts the validation chapters to a few simulations and one
-#: benchmark model.
+#: benchmark model, fitted twice.
 PROFILES: dict[str, dict[str, Any]] = {
     "full": {},
     "quick": {
@@ -63,6 +63,7 @@ PROFILES: dict[str, dict[str, Any]] = {
         "benchmark_models": ("m1",),
         "benchmark_draws": 300,
         "benchmark_tune": 300,
+        "benchmark_repeats": 2,
     },
 }
 
@@ -90,12 +91,14 @@ _NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "seed": ("a non-negative integer", check_non_negative_int),
     **SETTING_RULES,
     "lkj_eta": ("a positive number", check_positive_real),
+    "noise_df": ("a positive number", check_positive_real),
     "calibration_draws": ("a positive integer", check_positive_int),
     "calibration_tune": ("a positive integer", check_positive_int),
     "thin": ("a positive integer", check_positive_int),
     "benchmark_draws": ("a positive integer", check_positive_int),
     "benchmark_tune": ("a positive integer", check_positive_int),
     "benchmark_chains": ("a positive integer", check_positive_int),
+    "benchmark_repeats": ("a positive integer", check_positive_int),
     "benchmark_models": (
         "a tuple of chapter ids from " + ", ".join(RECOMMENDED),
         lambda name, value: check_choices(name, value, tuple(RECOMMENDED)),

@@ -375,15 +375,21 @@ class LooComparison:
         return self.table.to_html(index=False, float_format=lambda x: f"{x:.2f}") + left_out
 
 
-def _psis_loo(model: pm.Model, idata: xr.DataTree) -> az.ELPDData:
-    """PSIS-LOO from a fit, with the pointwise log likelihood made on the side."""
+def with_log_likelihood(model: pm.Model, idata: xr.DataTree) -> xr.DataTree:
+    """A fit's posterior with its pointwise log likelihood, made on the side
+    so that the saved fits stay small."""
     with model:
         log_likelihood = pm.compute_log_likelihood(
             idata, extend_inferencedata=False, progressbar=False
         )
-    pointwise = xr.DataTree.from_dict(
+    return xr.DataTree.from_dict(
         {"posterior": idata["posterior"].to_dataset(), "log_likelihood": log_likelihood}
     )
+
+
+def _psis_loo(model: pm.Model, idata: xr.DataTree) -> az.ELPDData:
+    """PSIS-LOO from a fit."""
+    pointwise = with_log_likelihood(model, idata)
     with warnings.catch_warnings():
         # ArviZ warns about high Pareto k; the table reports them instead.
         warnings.simplefilter("ignore", UserWarning)

@@ -19,6 +19,9 @@ NUMERIC_COLUMNS = ("rna", "logfc", "gene_expression", "cna", "cna_z")
 #: How a model ties cell-line effects down: ``free`` (own mean, the originals)
 #: or ``zero_sum`` (effects sum to zero, so the intercepts keep the mean).
 CELL_LINE_EFFECTS = ("free", "zero_sum")
+#: Models 5 and 7 may also leave the cell lines out: a deliberately missing
+#: effect, for the predictive checks to find.
+SGRNA_CELL_LINE_EFFECTS = (*CELL_LINE_EFFECTS, "none")
 
 
 def _check_observations(observations: object, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -338,9 +341,10 @@ def sgrna_cell_line_model(
     Exponential(1). ``cell_line_effect="free"`` is the original (only
     :math:`\alpha_s + \beta_c` identified, and only the priors on the two
     means hold their split); ``"zero_sum"`` (the default) makes
-    :math:`\beta` a ``ZeroSumNormal`` and drops :math:`\mu_\beta`.
+    :math:`\beta` a ``ZeroSumNormal`` and drops :math:`\mu_\beta`; ``"none"``
+    leaves :math:`\beta` out, a model that cannot represent how the data arose.
     """
-    check_choice("cell_line_effect", cell_line_effect, CELL_LINE_EFFECTS)
+    check_choice("cell_line_effect", cell_line_effect, SGRNA_CELL_LINE_EFFECTS)
     observations = _check_observations(observations, ("sgrna", "gene", "cell_line", "logfc"))
     sgrna_idx, sgrnas = _codes(observations, "sgrna")
     _, genes = _codes(observations, "gene")
@@ -360,9 +364,11 @@ def sgrna_cell_line_model(
         gamma = pm.Normal("gamma", mu=mu_gamma, sigma=sigma_gamma, dims="gene")
         sigma_alpha = pm.Exponential("sigma_alpha", 1.0)
         alpha = pm.Normal("alpha", mu=gamma[gene_of_sgrna], sigma=sigma_alpha, dims="sgrna")
-        beta = _cell_line_effect("beta", 5.0, "cell_line", cell_line_effect)
+        mu = alpha[sgrna]
+        if cell_line_effect != "none":
+            mu = mu + _cell_line_effect("beta", 5.0, "cell_line", cell_line_effect)[cell]
         sigma = pm.Exponential("sigma", 1.0)
-        _likelihood(alpha[sgrna] + beta[cell], sigma, observations)
+        _likelihood(mu, sigma, observations)
     return model
 
 

@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from scipy.stats import gaussian_kde
 
 from crispr_models.diagnostics import HDI_LOWER, HDI_PROB, HDI_UPPER
+from crispr_models.predictive_checks import TAIL, group_p_values
 
 TRUE_LINE = "dashed"
 
@@ -25,6 +26,7 @@ COLUMN_LABELS = {
     "cna_diploid": "copy number minus 2 (0: diploid)",
     "cna_z": "copy number, z-scored within gene",
     "cell_line": "cell line",
+    "sgrna": "sgRNA",
 }
 
 #: The book's one palette. Posterior (and anything the model says) blue,
@@ -462,10 +464,11 @@ def plot_pareto_k(pareto_k: pd.DataFrame, threshold: float, title: str) -> gg.gg
 
 
 def plot_benchmark(table: pd.DataFrame, title: str) -> gg.ggplot:
-    """Lowest bulk ESS per second by model and engine, of sampling and of the whole call.
+    """Lowest bulk ESS per second by model and engine, of sampling and of the
+    whole call: the median of the repeats (point) and their range (bar).
 
-    ``table`` from :func:`crispr_models.benchmark.run_benchmark`. Log scale:
-    the engines differ by orders of magnitude.
+    ``table`` from :func:`crispr_models.benchmark.run_benchmark`, one row per
+    fit. Log scale: the engines differ by orders of magnitude.
     """
     measures = {
         "ess_per_second_sampling": "per second of sampling",
@@ -475,12 +478,70 @@ def plot_benchmark(table: pd.DataFrame, title: str) -> gg.ggplot:
         id_vars=["chapter", "sampler"], value_vars=list(measures), var_name="measure"
     ).assign(measure=lambda d: pd.Categorical(d["measure"].map(measures), list(measures.values())))
     long["chapter"] = pd.Categorical(long["chapter"], table["chapter"].unique())
+    long["sampler"] = pd.Categorical(long["sampler"], table["sampler"].unique())
+    dodge = gg.position_dodge(width=0.6)
     return (
-        gg.ggplot(long, gg.aes(x="chapter", y="value", fill="sampler"))
-        + gg.geom_col(position="dodge")
+        gg.ggplot(long, gg.aes(x="chapter", y="value", colour="sampler"))
+        + gg.stat_summary(
+            fun_y=np.median, fun_ymin=np.min, fun_ymax=np.max, position=dodge, size=0.6
+        )
         + gg.scale_y_log10()
-        + gg.facet_wrap("measure", ncol=1)
-        + gg.labs(x="chapter", y="lowest bulk ESS per second", fill="", title=title)
+        + gg.facet_wrap("measure", ncol=1, scales="free_y")
+        + gg.labs(
+            x="chapter",
+            y="lowest bulk ESS per second",
+            colour="",
+            title=title,
+            caption="point: median of the repeats; bar: lowest to highest",
+        )
+        + theme_crispr()
+    )
+
+
+def plot_group_p_values(
+    fits: Mapping[str, tuple[xr.DataTree, pd.DataFrame]],
+    title: str,
+    by: tuple[str, ...] = ("gene", "sgrna", "cell_line"),
+) -> gg.ggplot:
+    """Posterior predictive p-values of each group's mean logFC, one point per
+    group, by grouping (columns) and fit (rows); the dashed lines mark the
+    tails (0.025 and 0.975) outside which a group counts as extreme.
+
+    ``fits`` maps a label to ``(idata, data)``, the fit and its observations.
+    """
+    frames = [
+        group_p_values(idata, data, grouping).assign(
+            fit=label, grouping=COLUMN_LABELS.get(grouping, grouping)
+        )
+        for label, (idata, data) in fits.items()
+        for grouping in by
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    table["fit"] = pd.Categorical(table["fit"], list(fits))
+    table["extreme"] = (table["p_value"] < TAIL) | (table["p_value"] > 1 - TAIL)
+    return (
+        gg.ggplot(table, gg.aes(x="grouping", y="p_value", colour="extreme"))
+        + gg.geom_hline(yintercept=[TAIL, 1 - TAIL], linetype="dashed", colour="grey")
+        + gg.geom_jitter(width=0.25, height=0, size=1.2, alpha=0.8, random_state=0)
+        + gg.facet_wrap("fit", ncol=1)
+        + gg.scale_colour_manual(values={False: "#1f77b4", True: "#d62728"})
+        + gg.labs(x="", y="p-value of the group mean", colour="extreme", title=title)
+        + theme_crispr()
+        + gg.theme(figure_size=(7, 1.6 * len(fits) + 1))
+    )
+
+
+def plot_loo_pit(pit: pd.DataFrame, title: str, bins: int = 20) -> gg.ggplot:
+    """Histograms of LOO-PIT values per fit (``pit``: columns ``fit`` and
+    ``loo_pit``); the dashed line is the count a uniform distribution expects."""
+    pit = pit.assign(fit=lambda d: pd.Categorical(d["fit"], d["fit"].unique()))
+    expected = pit.groupby("fit", observed=True).size().div(bins).rename("expected").reset_index()
+    return (
+        gg.ggplot(pit, gg.aes(x="loo_pit"))
+        + gg.geom_histogram(bins=bins, boundary=0, fill="#1f77b4", colour="white")
+        + gg.geom_hline(gg.aes(yintercept="expected"), data=expected, linetype="dashed")
+        + gg.facet_wrap("fit", ncol=3, scales="free_y")
+        + gg.labs(x="LOO-PIT", y="observations", title=title)
         + theme_crispr()
     )
 

@@ -397,13 +397,30 @@ CHAPTERS: dict[str, Chapter] = {
     for chapter in (
         *_SERIES,
         Chapter("sbc", 4, defaults=_defaults(), cell_timeout_seconds=3600, typical_seconds=233),
+        Chapter(
+            "ppc",
+            4,
+            sampling=SamplerSettings(draws=1000, tune=1000, target_accept=0.9),
+            defaults=_defaults(
+                num_genes=10,
+                num_cell_lines=20,
+                true_mu_gamma=-1.0,
+                true_sigma_gamma=0.5,
+                true_sigma_alpha=0.2,
+                true_mu_beta=0.0,
+                true_sigma_beta=1.0,
+                true_sigma=0.3,
+                noise_df=3.0,
+            ),
+            typical_seconds=120,
+        ),
         Chapter("loo", 1, reads=LOO_CHAPTERS, typical_seconds=7),
         Chapter(
             "bench",
             1,
             defaults=_defaults(),
             cell_timeout_seconds=3600,
-            typical_seconds=310,
+            typical_seconds=190,
             runs_alone=True,
         ),
     )

@@ -434,6 +434,7 @@ def simulate_sgrna_cell_line(
     mu_beta: float = 0.0,
     sigma_beta: float = 1.0,
     sigma: float = 0.05,
+    noise_df: float | None = None,
 ) -> SimulatedData:
     """Models 5 and 7: sgRNAs nested in genes, plus a cell-line effect.
 
@@ -441,7 +442,9 @@ def simulate_sgrna_cell_line(
     sigma_alpha)`` per sgRNA, ``beta_c ~ N(mu_beta, sigma_beta)`` per cell line
     and ``logfc_sc = alpha_s + beta_c + N(0, sigma)``, one value per sgRNA and
     cell line. The defaults are model 5's; model 7 uses ten genes with 1 to
-    10 sgRNAs.
+    10 sgRNAs. ``noise_df`` swaps the normal noise for ``sigma`` times a
+    Student-t with that many degrees of freedom: heavy tails (outlying guides
+    or samples) that the series' normal likelihood does not expect.
     """
     rng = check_rng(rng)
     per_gene = _check_sgrnas_per_gene(sgrnas_per_gene)
@@ -452,13 +455,20 @@ def simulate_sgrna_cell_line(
     mu_beta = check_real("mu_beta", mu_beta)
     sigma_beta = check_positive_real("sigma_beta", sigma_beta)
     sigma = check_positive_real("sigma", sigma)
+    if noise_df is not None:
+        noise_df = check_positive_real("noise_df", noise_df)
 
     genes, sgrnas, gene_of_sgrna = _sgrna_layout(per_gene)
     cell_lines = cell_line_names(num_cell_lines)
     gamma = rng.normal(mu_gamma, sigma_gamma, len(genes))
     alpha = rng.normal(gamma[gene_of_sgrna], sigma_alpha)
     beta = rng.normal(mu_beta, sigma_beta, num_cell_lines)
-    noise = rng.normal(0.0, sigma, (len(sgrnas), num_cell_lines))
+    shape = (len(sgrnas), num_cell_lines)
+    noise = (
+        rng.normal(0.0, sigma, shape)
+        if noise_df is None
+        else sigma * rng.standard_t(noise_df, shape)
+    )
 
     observations = _tidy_sgrna_by_cell_line(genes, sgrnas, gene_of_sgrna, cell_lines)
     truth = {
@@ -471,6 +481,7 @@ def simulate_sgrna_cell_line(
         "sigma_beta": sigma_beta,
         "beta": _series(beta, cell_lines, "cell_line", "beta"),
         "sigma": sigma,
+        **({} if noise_df is None else {"noise_df": noise_df}),
     }
     observations["logfc"] = SGRNA_CELL_LINE.mean(observations, truth) + noise.ravel()
     return SimulatedData(observations, truth)
