@@ -8,8 +8,10 @@ from crispr_models.diagnostics import posterior_draws, recovery_table
 from crispr_models.fitting import sample_prior_predictive
 from crispr_models.models import multigene_rna_model
 from crispr_models.plotting import (
+    plot_benchmark,
     plot_data_with_truth,
     plot_efficiency,
+    plot_loo_pit,
     plot_observations,
     plot_pair,
     plot_posterior_lines,
@@ -121,17 +123,42 @@ def test_prior_predictive_comparison_counts_what_it_leaves_out(multigene_data):
     _drawn(plot)
 
 
-def test_efficiency_plot_labels_divergences():
+def test_efficiency_plot_shows_the_median_and_range_of_repeats_and_sums_divergences():
     table = pd.DataFrame(
         {
-            "scenario": ["x", "x"],
-            "parameterization": ["centred", "non-centred"],
-            "ess_per_second": [10.0, 20.0],
-            "divergences": [3, 0],
+            "scenario": ["x"] * 6,
+            "parameterization": ["centred"] * 3 + ["non-centred"] * 3,
+            "ess_per_second": [10.0, 12.0, 30.0, 20.0, 21.0, 22.0],
+            "divergences": [3, 0, 1, 0, 0, 0],
         }
     )
     plot = plot_efficiency(table, "t")
-    assert list(plot.data["label"]) == ["3 div.", "0 div."]
+    assert list(plot.data["label"]) == ["4 div.", "0 div."]
+    assert list(plot.data["median"]) == [12.0, 21.0]
+    assert list(plot.data["low"]) == [10.0, 20.0]
+    assert list(plot.data["high"]) == [30.0, 22.0]
+    _drawn(plot)
+
+
+def test_benchmark_plot_draws_every_repeat():
+    table = pd.DataFrame(
+        {
+            "chapter": ["m2"] * 4,
+            "sampler": ["nutpie", "nutpie", "pymc", "pymc"],
+            "ess_per_second_sampling": [100.0, 120.0, 10.0, 12.0],
+            "ess_per_second_total": [10.0, 11.0, 5.0, 6.0],
+        }
+    )
+    plot = plot_benchmark(table, "t")
+    assert len(plot.data) == 8  # two measures of four fits
+    _drawn(plot)
+
+
+def test_loo_pit_plot_marks_the_uniform_count():
+    pit = pd.DataFrame({"fit": ["a"] * 100 + ["b"] * 50, "loo_pit": np.linspace(0, 1, 150)})
+    plot = plot_loo_pit(pit, "t", bins=10)
+    expected = plot.layers[1].geom.data.set_index("fit")["expected"]
+    assert expected.to_dict() == {"a": 10.0, "b": 5.0}
     _drawn(plot)
 
 

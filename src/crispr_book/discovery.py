@@ -99,6 +99,7 @@ _NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "benchmark_tune": ("a positive integer", check_positive_int),
     "benchmark_chains": ("a positive integer", check_positive_int),
     "benchmark_repeats": ("a positive integer", check_positive_int),
+    "timing_repeats": ("a positive integer", check_positive_int),
     "benchmark_models": (
         "a tuple of chapter ids from " + ", ".join(RECOMMENDED),
         lambda name, value: check_choices(name, value, tuple(RECOMMENDED)),

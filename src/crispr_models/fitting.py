@@ -80,12 +80,26 @@ def _model_variable_names(model: pm.Model) -> list[str]:
     return [v.name for v in model.free_RVs + model.deterministics]
 
 
-def _sample_nutpie(model: pm.Model, settings: SamplerSettings, seed: int) -> xr.DataTree:
+def _compile_nutpie(model: pm.Model) -> tuple[object, float]:
+    """nutpie's compiled model and the seconds its compilation took."""
     import nutpie
 
     start = time.perf_counter()
     compiled = nutpie.compile_pymc_model(model)
-    compile_time = time.perf_counter() - start
+    return compiled, time.perf_counter() - start
+
+
+def _sample_nutpie(
+    model: pm.Model,
+    settings: SamplerSettings,
+    seed: int,
+    compiled: tuple[object, float] | None = None,
+) -> xr.DataTree:
+    """Sample with nutpie, compiling ``model`` unless ``compiled`` (from
+    :func:`_compile_nutpie`) is given; a reused compilation records 0 s."""
+    import nutpie
+
+    compiled, compile_time = _compile_nutpie(model) if compiled is None else (compiled[0], 0.0)
     start = time.perf_counter()
     idata = nutpie.sample(
         compiled,
@@ -178,6 +192,10 @@ def sample_posterior(model: pm.Model, rng: RandomSource, settings: SamplerSettin
         idata = _sample_nutpie(model, settings, seed)
     else:  # PyMC runs its own NUTS and numpyro's
         idata = _sample_pymc(model, settings, seed)
+    return _with_settings(idata, settings, seed)
+
+
+def _with_settings(idata: xr.DataTree, settings: SamplerSettings, seed: int) -> xr.DataTree:
     idata.posterior.attrs.update(
         sampler=settings.sampler,
         seed=seed,
@@ -187,6 +205,28 @@ def sample_posterior(model: pm.Model, rng: RandomSource, settings: SamplerSettin
         target_accept=settings.target_accept,
     )
     return idata
+
+
+def sample_posterior_repeatedly(
+    model: pm.Model, rng: RandomSource, settings: SamplerSettings, repeats: int
+) -> list[xr.DataTree]:
+    """``repeats`` posterior samples of one model, each with its own seed from
+    ``rng``, for timings that report a spread. With nutpie the model is
+    compiled once: the first sample records the compile time, the others 0,
+    so the repeats measure the sampling alone."""
+    repeats = check_positive_int("repeats", repeats)
+    if settings.sampler != "nutpie":
+        return [sample_posterior(model, rng, settings) for _ in range(repeats)]
+    check_rng(rng)
+    compiled = _compile_nutpie(model)
+    samples = []
+    for repeat in range(repeats):
+        seed = _draw_seed(rng)
+        idata = _sample_nutpie(model, settings, seed, compiled if repeat else None)
+        if repeat == 0:
+            idata.posterior.attrs["compile_time"] = float(compiled[1])
+        samples.append(_with_settings(idata, settings, seed))
+    return samples
 
 
 def sample_prior_predictive(model: pm.Model, rng: RandomSource, draws: int = 500) -> xr.DataTree:

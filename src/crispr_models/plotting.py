@@ -337,27 +337,37 @@ def plot_prior_predictive_comparison(
 
 
 def plot_efficiency(table: pd.DataFrame, title: str) -> gg.ggplot:
-    """Lowest bulk ESS per second of sampling, by scenario and parameterisation.
+    """Lowest bulk ESS per second of sampling, by scenario and parameterisation:
+    the median of the repeats (bar) and their range (whiskers), labelled with
+    the divergences summed over the repeats.
 
     ``table`` needs columns ``scenario``, ``parameterization``,
-    ``ess_per_second`` and ``divergences`` (one row per fit).
+    ``ess_per_second`` and ``divergences`` (one row per fit or repeat).
     """
-    data = table.assign(label=table["divergences"].map(lambda d: f"{d} div."))
-    return (
-        gg.ggplot(data, gg.aes(x="scenario", y="ess_per_second", fill="parameterization"))
-        + gg.geom_col(position="dodge")
-        + gg.geom_text(
-            gg.aes(label="label"),
-            position=gg.position_dodge(width=0.9),
-            va="bottom",
-            size=8,
+    keys = ["scenario", "parameterization"]
+    data = (
+        table.groupby(keys, observed=True)
+        .agg(
+            median=("ess_per_second", "median"),
+            low=("ess_per_second", "min"),
+            high=("ess_per_second", "max"),
+            divergences=("divergences", "sum"),
         )
+        .reset_index()
+    )
+    data["label"] = data["divergences"].map(lambda d: f"{d} div.")
+    dodge = gg.position_dodge(width=0.9)
+    return (
+        gg.ggplot(data, gg.aes(x="scenario", y="median", fill="parameterization"))
+        + gg.geom_col(position=dodge)
+        + gg.geom_errorbar(gg.aes(ymin="low", ymax="high"), position=dodge, width=0.2)
+        + gg.geom_text(gg.aes(y="high", label="label"), position=dodge, va="bottom", size=8)
         + gg.labs(
             x="",
             y="lowest bulk ESS per second of sampling",
             fill="",
             title=title,
-            caption="labels: divergent transitions",
+            caption="bars: median of the repeats; whiskers: range; labels: divergent transitions",
         )
         + theme_crispr()
     )

@@ -396,7 +396,7 @@ CHAPTERS: dict[str, Chapter] = {
     chapter.id: chapter
     for chapter in (
         *_SERIES,
-        Chapter("sbc", 4, defaults=_defaults(), cell_timeout_seconds=3600, typical_seconds=233),
+        Chapter("sbc", 4, defaults=_defaults(), cell_timeout_seconds=3600, typical_seconds=500),
         Chapter(
             "ppc",
             4,
