@@ -45,3 +45,17 @@ def test_models_refuse_something_else_than_a_dataframe():
         multigene_rna_model({"gene": ["a"], "rna": [0.0], "logfc": [0.0]})
     with pytest.raises(ValueError, match="no rows"):
         single_gene_rna_model(pd.DataFrame({"rna": [], "logfc": []}))
+
+
+def test_groups_without_data_get_no_effect():
+    # a subset of a categorical column keeps the other categories; the model
+    # must not give them effects (zero-sum cell lines would then trade with them)
+    from crispr_models.models import sgrna_cell_line_model
+    from crispr_models.simulation import simulate_sgrna_cell_line
+
+    data = simulate_sgrna_cell_line(np.random.default_rng(1), num_cell_lines=6).observations
+    subset = data[data["cell_line"].astype(str) != "cell_3"].reset_index(drop=True)
+    assert "cell_3" in list(subset["cell_line"].cat.categories)
+    model = sgrna_cell_line_model(subset)
+    assert "cell_3" not in list(model.coords["cell_line"])
+    assert len(model.coords["cell_line"]) == 5

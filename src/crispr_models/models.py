@@ -46,8 +46,13 @@ def _check_observations(observations: object, columns: tuple[str, ...]) -> pd.Da
 
 
 def _codes(observations: pd.DataFrame, column: str) -> tuple[np.ndarray, list[str]]:
-    """Integer index per row and the labels of ``column``, in category order."""
-    values = pd.Categorical(observations[column])
+    """Integer index per row and the labels of ``column``, in category order.
+
+    Only labels that occur: a subset of the data (cell lines left out, say)
+    keeps its categorical column's other categories, and an effect for a
+    group without data would be a free parameter (and would break a
+    zero-sum constraint)."""
+    values = pd.Categorical(observations[column]).remove_unused_categories()
     return values.codes, [str(v) for v in values.categories]
 
 

@@ -373,7 +373,7 @@ _SERIES = (
         "m7",
         8,
         "hierarchical_7c",
-        typical_seconds=77,
+        typical_seconds=190,
         sampling=SamplerSettings(draws=1000, tune=1000, target_accept=0.9, short_draws=500),
         loo=True,
         defaults=_defaults(
