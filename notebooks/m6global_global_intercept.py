@@ -38,7 +38,12 @@
 # non-centred](m6param)); to isolate the global intercept, the data here give
 # every gene copy-number variation (Poisson rate 1.2 for gene C) and are
 # otherwise simulated as model 6's. With every gene informed, the centred
-# form samples well.
+# form samples well. The intercepts are therefore effects at zero copies
+# (chapter {doc}`m6` centres at two copies, the meaningful reference); on
+# this design centring at two copies does not make the global intercept
+# easier to sample, as `benchmarks/copy_number_centring.py --model m6global`
+# measures, because the trade-off studied here is between the global and
+# the gene intercepts, whatever the covariate's origin.
 
 # %% tags=["hide-cell"]
 import numpy as np
