@@ -43,22 +43,30 @@ from crispr_models.simulation import SGRNA_DIPLOID_COPY_NUMBER, simulate_sgrna_c
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "copy_number_centring.csv"
 
 
-def one_fit(
-    data: pd.DataFrame, covariate: str, parameterization: str, target_accept: float
-) -> dict:
-    model = sgrna_copy_number_model(data, covariate=covariate, parameterization=parameterization)
-    settings = SamplerSettings(draws=2000, tune=2000, chains=4, target_accept=target_accept)
+def _fit_figures(model, chapter: str, draws: int, target_accept: float) -> dict:
+    """Fit with 4 chains x (draws + draws); the chapter's convergence figures."""
+    settings = SamplerSettings(draws=draws, tune=draws, chains=4, target_accept=target_accept)
     idata = fit(model, np.random.default_rng(5), settings)
-    report = convergence_report(idata, list(recommended_model("m6").var_names))
+    names = [v for v in recommended_model(chapter).var_names if v in idata.posterior]
+    report = convergence_report(idata, names)
     return {
-        "covariate": covariate,
-        "parameterization": parameterization,
         "target_accept": target_accept,
         "divergences": report.divergences,
         "max_r_hat": report.max_r_hat,
         "min_ess_bulk": report.min_ess_bulk,
         "sampling_seconds": idata.posterior.attrs["sampling_time"],
         "converged": report.passed,
+    }
+
+
+def one_fit(
+    data: pd.DataFrame, covariate: str, parameterization: str, target_accept: float
+) -> dict:
+    model = sgrna_copy_number_model(data, covariate=covariate, parameterization=parameterization)
+    return {
+        "covariate": covariate,
+        "parameterization": parameterization,
+        **_fit_figures(model, "m6", 2000, target_accept),
     }
 
 
@@ -108,27 +116,16 @@ OTHER_MODELS = {
 def other_model_fits(chapter: str, target_accepts: list[float]) -> pd.DataFrame:
     """A chapter's recommended model on its data, raw against diploid-centred."""
     build, draws = OTHER_MODELS[chapter]
-    entry = recommended_model(chapter)
-    data = entry.simulate().observations
+    data = recommended_model(chapter).simulate().observations
     rows = []
     for covariate in ("cna", "cna_diploid"):
         for target_accept in target_accepts:
-            settings = SamplerSettings(
-                draws=draws, tune=draws, chains=4, target_accept=target_accept
-            )
-            idata = fit(build(data, covariate), np.random.default_rng(5), settings)
-            names = [v for v in entry.var_names if v in idata.posterior]
-            report = convergence_report(idata, names)
+            model = build(data, covariate)
             rows.append(
                 {
                     "model": chapter,
                     "covariate": covariate,
-                    "target_accept": target_accept,
-                    "divergences": report.divergences,
-                    "max_r_hat": report.max_r_hat,
-                    "min_ess_bulk": report.min_ess_bulk,
-                    "sampling_seconds": idata.posterior.attrs["sampling_time"],
-                    "converged": report.passed,
+                    **_fit_figures(model, chapter, draws, target_accept),
                 }
             )
             print(rows[-1], flush=True)
