@@ -64,6 +64,8 @@ PROFILES: dict[str, dict[str, Any]] = {
         "benchmark_draws": 300,
         "benchmark_tune": 300,
         "benchmark_repeats": 2,
+        # centred or non-centred: two samples per model show a spread
+        "timing_repeats": 2,
     },
 }
 
