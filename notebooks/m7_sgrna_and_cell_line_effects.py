@@ -310,7 +310,7 @@ glue_values(
     m7_folds=num_cell_line_folds,
     m7_kfold_best=new_cell_line.iloc[0]["model"],
     m7_kfold_worse=worse["model"],
-    m7_kfold_diff=float(worse["elpd_diff"]),
+    m7_kfold_diff=-float(worse["elpd_diff"]),
     m7_kfold_dse=float(worse["dse"]),
     m7_kfold_converged=(
         "every refit passed the convergence checks"
