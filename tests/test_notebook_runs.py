@@ -30,8 +30,7 @@ PARAMETERS = {
     "m7": ["mu_gamma", "alpha[sgRNA_55]", "beta[cell_20]", "sigma"],
 }
 EXPECTED = {chapter: (CHAPTERS[chapter].fit_name, names) for chapter, names in PARAMETERS.items()}
-NOTEBOOKS_BY_ID = {n.id: n for n in discover_notebooks(REPO_ROOT)}
-NOTEBOOKS = list(NOTEBOOKS_BY_ID)
+NOTEBOOKS = [n.id for n in discover_notebooks(REPO_ROOT)]
 
 
 #: Chapters that measure or gather instead of fitting one recommended model.
@@ -110,7 +109,7 @@ def test_every_fitted_model_is_saved_and_summarised(quick_project, notebook_id):
 def test_parameterization_comparison_has_every_fit(quick_project):
     root, _ = quick_project
     table = pd.read_csv(root / "book" / "generated" / "m6param" / "parameterization_comparison.csv")
-    repeats = NOTEBOOKS_BY_ID["m6param"].parameters["timing_repeats"].default
+    repeats = QUICK["timing_repeats"]
     assert len(table) == 6 * repeats  # three data sets, two forms, every repeat
     assert sorted(table["repeat"].unique()) == list(range(repeats))
     assert set(table["parameterization"]) == {"centred", "non-centred"}
