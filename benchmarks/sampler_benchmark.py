@@ -8,8 +8,9 @@ Writes one CSV row per fit and repeat (compile, sampling and total seconds,
 divergences, max r-hat, lowest bulk ESS, ESS per second of sampling and of
 the whole call) and prints the median and range per model and engine. Same
 draws, warm-up, chains, cores, target_accept and seeds for every engine. Run
-it on an otherwise idle machine: the figures are seconds. All nine models,
-three repeats: about 25 minutes on two cores.
+it on an otherwise idle machine: the figures are seconds. All nine models
+take far longer than the book's three (PyMC's NUTS alone took 1.5 and 2.6
+minutes for one fit of m6 and m6corr when last measured, on two cores).
 """
 
 from __future__ import annotations

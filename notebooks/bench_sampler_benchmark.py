@@ -32,8 +32,9 @@
 # Each fit is repeated with a new seed per repeat (the same seed for every
 # engine), so a range covers both the machine's noise and the Monte Carlo
 # variation of the ESS. The chapter fits three models of increasing
-# difficulty so that its three engines and three repeats fit in about five
-# minutes of a two-core machine; `make benchmark` runs all nine.
+# difficulty, to keep its three engines and three repeats short (this run:
+# {glue:text}`bench_seconds:.0f` s of fitting); `make benchmark` runs all
+# nine.
 
 # %% tags=["hide-cell"]
 from IPython.display import display
@@ -137,6 +138,7 @@ def _engine_ratio(engine: str, measure: str) -> str:
 
 
 glue_values(
+    bench_seconds=float(table["total_seconds"].sum()),
     bench_chapters=", ".join(table["chapter"].unique()),
     bench_draws=f"{benchmark_chains} chains x ({benchmark_tune} + {benchmark_draws}) draws",
     bench_repeats=str(table["repeat"].nunique()),

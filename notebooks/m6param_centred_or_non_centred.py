@@ -93,18 +93,19 @@ for scenario, (observations, covariate) in scenarios.items():
         )
         samples = sample_posterior_repeatedly(model, rng, settings, timing_repeats)
         print(f"{scenario}, {parameterization}: {timing_summary(samples[0])}")
-        for repeat, idata in enumerate(samples):
-            rows.append(
-                {
-                    "scenario": scenario,
-                    "parameterization": parameterization.replace("_", "-"),
-                    "repeat": repeat,
-                    **sampling_efficiency(idata, parameters),
-                }
-            )
+        efficiencies = [sampling_efficiency(idata, parameters) for idata in samples]
+        rows += [
+            {
+                "scenario": scenario,
+                "parameterization": parameterization.replace("_", "-"),
+                "repeat": repeat,
+                **efficiency,
+            }
+            for repeat, efficiency in enumerate(efficiencies)
+        ]
         # The first sample is kept; one that fails the checks is marked not for use.
         fit_name = re.sub(r"\W+", "_", f"{scenario} {parameterization}").strip("_")
-        status = "use" if rows[-len(samples)]["converged"] else "pathological"
+        status = "use" if efficiencies[0]["converged"] else "pathological"
         table = recovery_table(samples[0], {}, fit_name, parameters, status=status)
         save_fit(artifacts_dir, fit_name, samples[0], table)
 repeats = pd.DataFrame(rows)

@@ -98,7 +98,7 @@ from crispr_models.prose import glue_values
 
 # %% tags=["parameters"]
 seed = 103  # seeds the prior draws and every simulation's sampler
-num_simulations = 150  # simulated data sets per model (the book: about 8 minutes)
+num_simulations = 150  # simulated data sets per model (kept small for the book's build)
 calibration_draws = 200  # posterior draws per simulation (one chain)
 calibration_tune = 200  # warm-up draws per simulation
 thin = 10  # rank every thin-th draw, so L is calibration_draws over thin

@@ -109,3 +109,24 @@ def test_prior_predictive_alone_and_its_checks(single_gene_model):
         sample_prior_predictive(single_gene_model, np.random.default_rng(0), draws=2.5)
     with pytest.raises(TypeError, match="model"):
         sample_prior_predictive("model", np.random.default_rng(0))
+
+
+def test_repeated_samples_share_one_compilation(single_gene_model, monkeypatch):
+    import nutpie
+
+    from crispr_models.fitting import sample_posterior_repeatedly
+
+    compiles = []
+    compile_pymc_model = nutpie.compile_pymc_model
+    monkeypatch.setattr(
+        nutpie,
+        "compile_pymc_model",
+        lambda model, **kwargs: compiles.append(model) or compile_pymc_model(model, **kwargs),
+    )
+    settings = SamplerSettings(draws=200, tune=200, chains=2)
+    samples = sample_posterior_repeatedly(single_gene_model, np.random.default_rng(2), settings, 3)
+    assert len(compiles) == 1
+    compile_times = [s.posterior.attrs["compile_time"] for s in samples]
+    assert compile_times[0] > 0 and compile_times[1:] == [0.0, 0.0]
+    assert len({s.posterior.attrs["seed"] for s in samples}) == 3
+    assert all(s.posterior.attrs["sampling_time"] > 0 for s in samples)

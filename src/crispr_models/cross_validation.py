@@ -90,17 +90,23 @@ NEW_CELL_LINE_PREDICTIONS: dict[str, Callable] = {
 }
 
 
+def _new_cell_line_prediction(builder: Callable, label: str) -> Callable:
+    """How ``builder``'s model predicts a new cell line; refuses other models."""
+    predict = NEW_CELL_LINE_PREDICTIONS.get(getattr(builder, "__name__", ""))
+    if predict is None:
+        raise ValueError(
+            f"no new-cell-line prediction for {label}; known models: "
+            + ", ".join(NEW_CELL_LINE_PREDICTIONS)
+        )
+    return predict
+
+
 def new_cell_line_log_density(
     builder: Callable[[pd.DataFrame], pm.Model], idata: xr.DataTree, held_out: pd.DataFrame
 ) -> pd.Series:
     """Log posterior predictive density of each held-out cell line's rows,
     jointly, its new effects integrated out; indexed by cell line."""
-    predict = NEW_CELL_LINE_PREDICTIONS.get(getattr(builder, "__name__", ""))
-    if predict is None:
-        raise ValueError(
-            "no new-cell-line prediction for this model; known: "
-            + ", ".join(NEW_CELL_LINE_PREDICTIONS)
-        )
+    predict = _new_cell_line_prediction(builder, getattr(builder, "__name__", "this model"))
     trained = idata.posterior.sizes.get("cell_line", 0)
     sigma = _draws(idata, "sigma").to_numpy()
     densities = {}
@@ -165,16 +171,8 @@ def grouped_kfold_by_cell_line(
     ones (:func:`new_cell_line_log_density`). The same folds for every model."""
     if len(builders) < 1:
         raise ValueError("builders must name at least one model")
-    unknown = [
-        label
-        for label, b in builders.items()
-        if getattr(b, "__name__", "") not in NEW_CELL_LINE_PREDICTIONS
-    ]
-    if unknown:
-        raise ValueError(
-            f"no new-cell-line prediction for {', '.join(unknown)}; known models: "
-            + ", ".join(NEW_CELL_LINE_PREDICTIONS)
-        )
+    for label, builder in builders.items():  # every model, before the first fit
+        _new_cell_line_prediction(builder, label)
     rng = check_rng(rng)
     split = cell_line_folds(list(data["cell_line"].astype(str).unique()), folds, rng)
     columns, refits = {}, []

@@ -95,11 +95,12 @@ def _sample_nutpie(
     seed: int,
     compiled: tuple[object, float] | None = None,
 ) -> xr.DataTree:
-    """Sample with nutpie, compiling ``model`` unless ``compiled`` (from
-    :func:`_compile_nutpie`) is given; a reused compilation records 0 s."""
+    """Sample with nutpie. ``compiled`` is a (compiled model, seconds to
+    record as its compile time) pair, as :func:`_compile_nutpie` returns;
+    without it ``model`` is compiled here."""
     import nutpie
 
-    compiled, compile_time = _compile_nutpie(model) if compiled is None else (compiled[0], 0.0)
+    compiled, compile_time = compiled or _compile_nutpie(model)
     start = time.perf_counter()
     idata = nutpie.sample(
         compiled,
@@ -218,13 +219,13 @@ def sample_posterior_repeatedly(
     if settings.sampler != "nutpie":
         return [sample_posterior(model, rng, settings) for _ in range(repeats)]
     check_rng(rng)
-    compiled = _compile_nutpie(model)
+    compiled, compile_time = _compile_nutpie(model)
     samples = []
     for repeat in range(repeats):
         seed = _draw_seed(rng)
-        idata = _sample_nutpie(model, settings, seed, compiled if repeat else None)
-        if repeat == 0:
-            idata.posterior.attrs["compile_time"] = float(compiled[1])
+        # the one compilation is counted in the first sample only
+        reused = (compiled, compile_time if repeat == 0 else 0.0)
+        idata = _sample_nutpie(model, settings, seed, reused)
         samples.append(_with_settings(idata, settings, seed))
     return samples
 
