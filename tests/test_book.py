@@ -27,6 +27,7 @@ TITLES = {
     "sbc": "Simulation-based calibration",
     "loo": "Model comparison by PSIS-LOO",
     "bench": "Sampler benchmark",
+    "screen": "A real genome-wide screen",
 }
 
 

@@ -38,7 +38,7 @@ OVERRIDES = {
 
 #: Chapters by their stubbed run time, longest first (measured), so the two
 #: workers finish together.
-LONGEST_FIRST = ["sbc", "m7", "ppc", "m6global", "m4", "m6corr", "m5", "m6", "m3", "m2"]
+LONGEST_FIRST = ["sbc", "screen", "m7", "ppc", "m6global", "m4", "m6corr", "m5", "m6", "m3", "m2"]
 LONGEST_FIRST += ["m6param", "m1", "bench", "loo"]
 
 

@@ -22,7 +22,7 @@ def m2():
 def test_notebooks_come_in_book_order():
     ids = [n.id for n in discover_notebooks(REPO_ROOT)]
     series = ["m1", "m2", "m3", "m4", "m5", "m6", "m6param", "m6global", "m6corr", "m7"]
-    assert ids == [*series, "ppc", "sbc", "loo", "bench"]
+    assert ids == [*series, "ppc", "sbc", "loo", "bench", "screen"]
 
 
 def test_every_notebook_has_the_standard_parameters():

@@ -24,6 +24,7 @@ from crispr_models.input_checks import (
     check_non_negative_int,
     check_positive_int,
     check_positive_real,
+    check_probability,
     check_real,
 )
 from crispr_models.registry import (
@@ -110,6 +111,12 @@ _NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
         "a tuple of chapter ids from " + ", ".join(LOO_CHAPTERS),
         lambda name, value: check_choices(name, value, LOO_CHAPTERS),
     ),
+    # the real screen (chapter screen)
+    "sample_genes": ("a non-negative integer (0: every gene)", check_non_negative_int),
+    "min_plasmid_reads": ("a non-negative integer", check_non_negative_int),
+    "essential_threshold": ("a finite number (log2 fold change)", check_real),
+    "call_probability": ("a probability", check_probability),
+    "predictive_draws": ("a positive integer", check_positive_int),
     "parameterization": (
         "one of " + ", ".join(PARAMETERIZATIONS),
         lambda name, value: check_choice(name, value, PARAMETERIZATIONS),

@@ -419,6 +419,17 @@ CHAPTERS: dict[str, Chapter] = {
         ),
         Chapter("loo", 1, reads=LOO_CHAPTERS, typical_seconds=7),
         Chapter(
+            "screen",
+            6,
+            # two chains on the two cores; the guides make ~8,000 parameters
+            sampling=SamplerSettings(draws=1000, tune=1000, chains=2, target_accept=0.8),
+            defaults=_defaults(sample_genes=1500, min_plasmid_reads=30),
+            profile_overrides={
+                "quick": {"sample_genes": 300, "draws": 500, "tune": 500, "predictive_draws": 30}
+            },
+            typical_seconds=240,
+        ),
+        Chapter(
             "bench",
             1,
             defaults=_defaults(),
