@@ -605,3 +605,105 @@ def plot_shrinkage(table: pd.DataFrame, centre: float, title: str) -> gg.ggplot:
     if "true_value" in table:
         plot = plot + gg.geom_point(gg.aes(y="true_value"), shape="x", color=TRUTH, size=3)
     return plot
+
+
+def _copy_number_colours(levels: pd.Series) -> pd.Categorical:
+    """Copy numbers as ordered labels, the top one pooled ("8+")."""
+    labels = sorted(levels.unique())
+    names = [f"{c}+" if c == max(labels) and c >= 8 else str(c) for c in labels]
+    return pd.Categorical(levels.map(dict(zip(labels, names, strict=True))), names, ordered=True)
+
+
+def plot_along_genome(table: pd.DataFrame, title: str) -> gg.ggplot:
+    """Gene scores along each chromosome, coloured by copy number.
+
+    ``table``: one row per gene and method with ``chr``, ``position`` (base
+    pairs), ``copy_number`` (the model's levels), ``score`` and ``method``;
+    one row of panels per method, chromosomes side by side.
+    """
+    table = table.assign(
+        megabases=table["position"] / 1e6,
+        copy_number=_copy_number_colours(table["copy_number"]),
+        chr=pd.Categorical(table["chr"], [c for c in _CHROMOSOME_ORDER if c in set(table["chr"])]),
+    )
+    return (
+        gg.ggplot(table, gg.aes(x="megabases", y="score", colour="copy_number"))
+        + gg.geom_hline(yintercept=0, colour="grey")
+        + gg.geom_point(size=0.3, alpha=0.6, stroke=0)
+        + gg.facet_grid("method ~ chr", scales="free_x", space="free_x")
+        + gg.scale_colour_brewer(type="div", palette="RdYlBu", direction=-1)
+        + gg.labs(
+            x="position (Mb) by chromosome", y="log2 fold change", colour="copies", title=title
+        )
+        + theme_crispr(base_size=9)
+        + gg.theme(
+            figure_size=(11, 5),
+            axis_text_x=gg.element_blank(),
+            panel_spacing_x=0.002,
+            strip_text_x=gg.element_text(size=6),
+        )
+        + gg.guides(colour=gg.guide_legend(override_aes={"size": 3, "alpha": 1}))
+    )
+
+
+_CHROMOSOME_ORDER = tuple([str(i) for i in range(1, 23)] + ["X", "Y"])
+
+
+def plot_scores_by_copy_number(table: pd.DataFrame, title: str) -> gg.ggplot:
+    """Boxplots of gene scores by copy number, one panel per method
+    (``table`` from :func:`crispr_models.screen_analysis.by_copy_number`)."""
+    table = table.assign(copy_number=_copy_number_colours(table["copy_number"]))
+    return (
+        gg.ggplot(table, gg.aes(x="copy_number", y="score"))
+        + gg.geom_hline(yintercept=0, colour="grey")
+        + gg.geom_boxplot(outlier_size=0.3, outlier_alpha=0.3, colour=POSTERIOR)
+        + gg.facet_wrap("method", nrow=1)
+        + gg.coord_cartesian(ylim=(-3, 1.5))
+        + gg.labs(
+            x="copy number",
+            y="gene log2 fold change",
+            title=title,
+            caption="boxes: quartiles; y axis cut at -3",
+        )
+        + theme_crispr()
+    )
+
+
+def plot_essentiality_curves(curves: pd.DataFrame, title: str) -> gg.ggplot:
+    """ROC and precision-recall curves by method (``curves`` from
+    :func:`crispr_models.screen_analysis.essentiality_curves`)."""
+    axes = {"ROC": ("false-positive rate", "true-positive rate"), "PR": ("recall", "precision")}
+    curves = curves.assign(
+        curve=pd.Categorical(
+            curves["curve"].map(lambda c: f"{c}: {axes[c][1]} against {axes[c][0]}"),
+            [f"{c}: {y} against {x}" for c, (x, y) in axes.items()],
+        )
+    )
+    return (
+        gg.ggplot(curves, gg.aes(x="x", y="y", colour="method"))
+        + gg.geom_path(size=0.8)
+        + gg.facet_wrap("curve", nrow=1)
+        + gg.labs(x="", y="", colour="", title=title)
+        + theme_crispr()
+        + gg.theme(figure_size=(9, 4), legend_position="bottom")
+    )
+
+
+def plot_copy_number_effects(table: pd.DataFrame, title: str) -> gg.ggplot:
+    """The fitted copy-number effect (mean and 94 % interval) at each copy
+    number, one colour per model (``table``: ``model``, ``copy_number``,
+    ``mean``, ``lower``, ``upper``)."""
+    dodge = gg.position_dodge(width=0.4)
+    return (
+        gg.ggplot(table, gg.aes(x="copy_number", y="mean", colour="model"))
+        + gg.geom_hline(yintercept=0, colour="grey")
+        + gg.geom_pointrange(gg.aes(ymin="lower", ymax="upper"), position=dodge)
+        + gg.labs(
+            x="copy number",
+            y="effect on log2 fold change",
+            colour="",
+            title=title,
+            caption="point: posterior mean; bar: 94 % interval; 0 at 2 copies",
+        )
+        + theme_crispr()
+    )

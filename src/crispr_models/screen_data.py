@@ -17,6 +17,7 @@ names the file and what is wrong.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -158,3 +159,169 @@ def guide_copy_number(library: pd.DataFrame, segments: pd.DataFrame) -> pd.Serie
         values = np.where(inside, segs["copy_number"].to_numpy()[np.clip(index, 0, None)], np.nan)
         copy_number.iloc[np.flatnonzero(on)] = values
     return copy_number
+
+
+# --- the example screen shipped with CRISPY, and a whole screen in one table ---
+
+#: CRISPY's example screen (Project Score, AU565, Yusa v1.1), inside the
+#: installed ``cy`` distribution. Its package ``crispy`` is never imported:
+#: importing it loads seaborn and restyles every plot.
+CRISPY_FILES = {
+    "counts": "crispy/data/example_rawcounts.csv",
+    "copy_number": "crispy/data/example_copynumber.csv",
+    "library": "crispy/data/crispr_libs/Yusa_v1.1.csv.gz",
+    "essential": "crispy/data/gene_sets/curated_BAGEL_essential.csv",
+    "non_essential": "crispy/data/gene_sets/curated_BAGEL_nonEssential.csv",
+}
+CRISPY_PLASMID = "ERS717283"
+
+
+def crispy_file(name: str) -> Path:
+    """The path of one of :data:`CRISPY_FILES` in the installed ``cy``."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    if name not in CRISPY_FILES:
+        raise ValueError(f"name must be one of {', '.join(CRISPY_FILES)}, got {name!r}")
+    try:
+        path = Path(distribution("cy").locate_file(CRISPY_FILES[name]))
+    except PackageNotFoundError:
+        raise ScreenDataError(
+            "the example screen comes with the 'cy' package (CRISPY): pip install cy"
+        ) from None
+    if not path.is_file():
+        raise ScreenDataError(f"the installed 'cy' lacks {CRISPY_FILES[name]}")
+    return path
+
+
+def load_gene_set(path: str | Path) -> frozenset[str]:
+    """Gene symbols from a CSV with a ``gene`` column (BAGEL's reference sets)."""
+    table = _read_csv(path, "gene-set")
+    _require_columns(table, ("gene",), path, "gene-set")
+    return frozenset(table["gene"].dropna().astype(str))
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One screen, one row per usable guide.
+
+    ``guides`` holds ``gene``, ``chr``, ``position`` (the cut site),
+    ``copy_number``, the ``plasmid`` count and one count column per
+    replicate (``replicates`` names them). ``library_sizes`` are each
+    sample's total reads before any guide was dropped; ``dropped`` says how
+    many guides each filter removed, in order.
+    """
+
+    guides: pd.DataFrame
+    replicates: tuple[str, ...]
+    library_sizes: pd.Series
+    dropped: dict[str, int]
+
+    @property
+    def genes(self) -> pd.Index:
+        return pd.Index(self.guides["gene"].unique(), name="gene")
+
+    def counts(self) -> np.ndarray:
+        """Replicate counts, guides x replicates."""
+        return self.guides[list(self.replicates)].to_numpy()
+
+    def expected_log_counts(self) -> np.ndarray:
+        """Each guide's log count in each replicate if nothing changed its
+        abundance since the plasmid: its plasmid share of the replicate's
+        library. The count model's offset."""
+        share = self.guides["plasmid"].to_numpy() / self.library_sizes["plasmid"]
+        sizes = self.library_sizes[list(self.replicates)].to_numpy()
+        return np.log(share)[:, None] + np.log(sizes)[None, :]
+
+    def restrict_to_genes(self, genes: object) -> Screen:
+        """The same screen with only these genes' guides."""
+        keep = self.guides["gene"].isin(pd.Index(genes))
+        return replace(self, guides=self.guides[keep.to_numpy()])
+
+
+def assemble_screen(
+    counts: pd.DataFrame,
+    plasmid: str,
+    library: pd.DataFrame,
+    segments: pd.DataFrame | None = None,
+    min_plasmid_reads: int = 30,
+) -> Screen:
+    """Join counts, library and copy number into a :class:`Screen`.
+
+    Guides are dropped, and counted in ``Screen.dropped``, when the library
+    names no gene for them, when the plasmid has fewer than
+    ``min_plasmid_reads`` reads (their fold changes are noise; Project Score
+    uses 30), or, given ``segments``, when no segment holds their cut site.
+    """
+    if plasmid not in counts.columns:
+        raise ScreenDataError(f"the counts have no plasmid column {plasmid!r}")
+    replicates = tuple(c for c in counts.columns if c != plasmid)
+    if not replicates:
+        raise ScreenDataError("the counts hold the plasmid only: no replicate to analyse")
+    library = library.loc[counts.index]
+    guides = pd.DataFrame(
+        {
+            "gene": library["Gene"].astype("string"),
+            "chr": library["chr"],
+            "position": (library["start"] + library["end"]) / 2,
+            "copy_number": guide_copy_number(library, segments) if segments is not None else 2.0,
+        }
+    ).join(counts.rename(columns={plasmid: "plasmid"}))
+    dropped = {}
+    for reason, usable in (
+        ("no gene in the library", lambda g: g["gene"].notna() & ~g["gene"].isin(["nan", ""])),
+        (
+            f"fewer than {min_plasmid_reads} plasmid reads",
+            lambda g: g["plasmid"] >= min_plasmid_reads,
+        ),
+        ("no copy-number segment", lambda g: g["copy_number"].notna()),
+    ):
+        keep = usable(guides).to_numpy()
+        dropped[reason] = int((~keep).sum())
+        guides = guides[keep]
+    if guides.empty:
+        raise ScreenDataError(f"no guide is left after dropping: {dropped}")
+    sizes = counts.sum().rename({plasmid: "plasmid"})
+    return Screen(guides.astype({"gene": str}), replicates, sizes, dropped)
+
+
+def load_screen(
+    counts_path: str | Path,
+    plasmid: str,
+    library_path: str | Path,
+    segments_path: str | Path | None = None,
+    min_plasmid_reads: int = 30,
+) -> Screen:
+    """A screen from its files: the shapes are in this module's docstring."""
+    counts = load_counts(counts_path, plasmid)
+    library = load_library(library_path)
+    check_guides_in_library(counts, library, library_path)
+    segments = load_segments(segments_path) if segments_path is not None else None
+    return assemble_screen(counts, plasmid, library, segments, min_plasmid_reads)
+
+
+def load_crispy_screen(min_plasmid_reads: int = 30) -> Screen:
+    """CRISPY's example: the breast cancer line AU565 in Project Score."""
+    return load_screen(
+        crispy_file("counts"),
+        CRISPY_PLASMID,
+        crispy_file("library"),
+        crispy_file("copy_number"),
+        min_plasmid_reads,
+    )
+
+
+def log_fold_changes(screen: Screen, pseudocount: float = 0.5) -> pd.Series:
+    """Each guide's log2 fold change against the plasmid, reads per million
+    with ``pseudocount``, averaged over the replicates."""
+    sizes = screen.library_sizes
+    plasmid = np.log2((screen.guides["plasmid"] + pseudocount) / sizes["plasmid"] * 1e6)
+    per_replicate = [
+        np.log2((screen.guides[r] + pseudocount) / sizes[r] * 1e6) - plasmid
+        for r in screen.replicates
+    ]
+    return pd.concat(per_replicate, axis=1).mean(axis=1).rename("log2_fold_change")
+
+
+def gene_median_log_fold_change(screen: Screen) -> pd.Series:
+    """The naive gene score: the median of its guides' log2 fold changes."""
+    return log_fold_changes(screen).groupby(screen.guides["gene"]).median()

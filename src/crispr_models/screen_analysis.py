@@ -1,0 +1,263 @@
+"""What a screen's fit says: gene effects, essentiality calls, checks against
+known essential genes, posterior predictive counts, and an approximate fit
+(ADVI) measured against NUTS.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
+
+from crispr_models.fitting import _draw_seed, _quiet_pymc, _with_timing
+from crispr_models.input_checks import RandomSource, check_positive_int, check_rng
+from crispr_models.screen_data import Screen, log_fold_changes
+from crispr_models.screen_model import DIPLOID, copy_number_level
+
+#: Reference-set labels in the tables below.
+ESSENTIAL, NON_ESSENTIAL = "essential", "non-essential"
+
+
+def fit_advi(
+    model: pm.Model, rng: RandomSource, iterations: int = 10_000, draws: int = 500
+) -> xr.DataTree:
+    """Mean-field ADVI: ``iterations`` steps of stochastic gradient ascent on
+    the ELBO, then ``draws`` draws from the fitted normal approximation, as
+    one chain. Records the optimisation seconds as ``sampling_time``."""
+    iterations = check_positive_int("iterations", iterations)
+    draws = check_positive_int("draws", draws)
+    check_rng(rng)
+    with model, _quiet_pymc():
+        start = time.perf_counter()
+        approximation = pm.fit(
+            n=iterations, method="advi", random_seed=_draw_seed(rng), progressbar=False
+        )
+        fitted = time.perf_counter() - start
+        idata = approximation.sample(draws, random_seed=_draw_seed(rng))
+    idata.posterior.attrs["elbo_last"] = float(np.mean(-approximation.hist[-100:]))
+    idata.posterior.attrs["iterations"] = iterations
+    return _with_timing(idata, 0.0, fitted)
+
+
+def gene_effects(idata: xr.DataTree, threshold: float) -> pd.DataFrame:
+    """Per gene: posterior mean and sd of its effect (log2 fold change at two
+    copies) and the posterior probability that it lies below ``threshold``."""
+    draws = idata.posterior["gene_effect"].stack(sample=("chain", "draw")).transpose("gene", ...)
+    values = draws.to_numpy()
+    return pd.DataFrame(
+        {
+            "mean": values.mean(axis=1),
+            "sd": values.std(axis=1, ddof=1),
+            "prob_below": (values < threshold).mean(axis=1),
+        },
+        index=pd.Index(draws["gene"].to_numpy(), name="gene"),
+    )
+
+
+def reference_labels(genes: pd.Index, essential: frozenset, non_essential: frozenset) -> pd.Series:
+    """Each screened gene in a reference set: essential, non-essential or NaN."""
+    labels = pd.Series(np.nan, index=genes, dtype=object, name="reference")
+    labels[genes.isin(list(non_essential))] = NON_ESSENTIAL
+    labels[genes.isin(list(essential))] = ESSENTIAL
+    return labels
+
+
+def essentiality_auc(scores: pd.Series, reference: pd.Series) -> dict[str, float]:
+    """ROC AUC and average precision (the area under the precision-recall
+    curve) of ``scores`` separating the essential from the non-essential
+    genes; lower scores mean more essential, as fold changes do."""
+    truth, score = _labelled(scores, reference)
+    return {
+        "roc_auc": float(roc_auc_score(truth, -score)),
+        "pr_auc": float(average_precision_score(truth, -score)),
+        "essential": int(truth.sum()),
+        "non_essential": int((~truth).sum()),
+    }
+
+
+def _labelled(scores: pd.Series, reference: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    labels = reference.reindex(scores.index)
+    known = labels.notna().to_numpy()
+    if not known.any():
+        raise ValueError("no scored gene is in the reference sets")
+    return (labels[known] == ESSENTIAL).to_numpy(), scores.to_numpy()[known]
+
+
+def essentiality_curves(scores: dict[str, pd.Series], reference: pd.Series) -> pd.DataFrame:
+    """ROC and precision-recall curves of each score, long format for a figure:
+    ``method``, ``curve`` (ROC or PR), ``x``, ``y``."""
+    rows = []
+    for method, values in scores.items():
+        truth, score = _labelled(values, reference)
+        fpr, tpr, _ = roc_curve(truth, -score)
+        precision, recall, _ = precision_recall_curve(truth, -score)
+        rows.append(pd.DataFrame({"method": method, "curve": "ROC", "x": fpr, "y": tpr}))
+        rows.append(pd.DataFrame({"method": method, "curve": "PR", "x": recall, "y": precision}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def essentiality_calls(
+    effects: pd.DataFrame, reference: pd.Series, probability: float
+) -> dict[str, float]:
+    """Genes called essential (``prob_below`` at least ``probability``), and
+    the shares called among the essential (sensitivity) and the
+    non-essential reference genes (false-positive rate)."""
+    called = effects["prob_below"] >= probability
+    labels = reference.reindex(effects.index)
+    return {
+        "called": int(called.sum()),
+        "sensitivity": float(called[labels == ESSENTIAL].mean()),
+        "false_positive_rate": float(called[labels == NON_ESSENTIAL].mean()),
+        "false_positives": int(called[labels == NON_ESSENTIAL].sum()),
+    }
+
+
+def compare_approximation(reference: pd.DataFrame, approximate: pd.DataFrame, probability: float):
+    """An approximation's gene effects against a reference fit of the same genes:
+    RMSE of the means (and relative to the reference sds), the median ratio of
+    sds and how many essentiality calls change."""
+    approximate = approximate.reindex(reference.index)
+    difference = approximate["mean"] - reference["mean"]
+    called = reference["prob_below"] >= probability
+    called_approx = approximate["prob_below"] >= probability
+    return {
+        "genes": len(reference),
+        "rmse": float(np.sqrt(np.mean(difference**2))),
+        "rmse_in_sd": float(np.sqrt(np.mean((difference / reference["sd"]) ** 2))),
+        "sd_ratio_median": float((approximate["sd"] / reference["sd"]).median()),
+        "calls_changed": int((called != called_approx).sum()),
+        "calls_reference": int(called.sum()),
+    }
+
+
+def replicate_log_fold_changes(
+    screen: Screen, draws: xr.Dataset | xr.DataTree, rng: RandomSource, num_draws: int = 100
+) -> np.ndarray:
+    """Predictive guide log2 fold changes, ``num_draws`` x guides: for evenly
+    spaced draws of ``draws`` (a posterior or prior with ``guide_lfc`` and
+    ``excess_cv``), new counts of every guide in every replicate from the
+    negative binomial, turned into fold changes as the observed ones were."""
+    rng = check_rng(rng)
+    if isinstance(draws, xr.DataTree):  # a group of a fit, e.g. idata.posterior
+        draws = draws.to_dataset()
+    stacked = draws.stack(sample=("chain", "draw"))
+    total = stacked.sizes["sample"]
+    chosen = np.linspace(0, total - 1, min(check_positive_int("num_draws", num_draws), total))
+    stacked = stacked.isel(sample=chosen.astype(int))
+    lfc = stacked["guide_lfc"].transpose("sample", "guide").to_numpy()
+    alpha = 1.0 / stacked["excess_cv"].to_numpy() ** 2
+    expected = screen.expected_log_counts()
+    out = np.empty(lfc.shape)
+    for d in range(lfc.shape[0]):
+        mu = np.exp(expected + np.log(2.0) * lfc[d][:, None])
+        # NegBinom(mu, alpha) is numpy's (n, p) with n = alpha, p = alpha / (alpha + mu)
+        counts = rng.negative_binomial(alpha[d], alpha[d] / (alpha[d] + mu))
+        table = screen.guides.assign(**dict(zip(screen.replicates, counts.T, strict=True)))
+        out[d] = log_fold_changes(replace(screen, guides=table)).to_numpy()
+    return out
+
+
+def predictive_tree(screen: Screen, prior: np.ndarray, posterior: np.ndarray) -> xr.DataTree:
+    """Observed, prior and posterior predictive guide log2 fold changes
+    (draws x guides each) in the shape :mod:`crispr_models.predictive_checks`
+    and :func:`crispr_models.plotting.plot_predictive_checks` read."""
+    obs = {"obs": np.arange(len(screen.guides))}
+    observed = log_fold_changes(screen).to_numpy()
+    return xr.DataTree.from_dict(
+        {
+            "observed_data": xr.Dataset({"logfc": ("obs", observed)}, coords=obs),
+            "prior_predictive": xr.Dataset(
+                {"logfc": (("chain", "draw", "obs"), prior[None])}, coords=obs
+            ),
+            "posterior_predictive": xr.Dataset(
+                {"logfc": (("chain", "draw", "obs"), posterior[None])}, coords=obs
+            ),
+        }
+    )
+
+
+def guide_check_table(screen: Screen) -> pd.DataFrame:
+    """The guides' groupings for the grouped checks: gene, copy-number level
+    and chromosome, with their observed log2 fold change."""
+    level = copy_number_level(screen.guides["copy_number"])
+    return pd.DataFrame(
+        {
+            "logfc": log_fold_changes(screen).to_numpy(),
+            "gene": screen.guides["gene"].to_numpy(),
+            "copy number": [f"{c:02d}" for c in level],
+            "chromosome": screen.guides["chr"].to_numpy(),
+        }
+    )
+
+
+def by_copy_number(screen: Screen, gene_scores: dict[str, pd.Series]) -> pd.DataFrame:
+    """Each gene's scores next to its copy number (the median over its guides,
+    rounded and capped as the model's levels): long format for a figure."""
+    copy_number = screen.guides.groupby("gene")["copy_number"].median()
+    level = pd.Series(copy_number_level(copy_number), index=copy_number.index)
+    frames = [
+        pd.DataFrame(
+            {
+                "gene": s.index,
+                "score": s.to_numpy(),
+                "method": m,
+                "copy_number": level.reindex(s.index).to_numpy(),
+            }
+        )
+        for m, s in gene_scores.items()
+    ]
+    table = pd.concat(frames, ignore_index=True)
+    table["diploid"] = table["copy_number"] == DIPLOID
+    return table
+
+
+def copy_number_effect_table(idata: xr.DataTree, model: str) -> pd.DataFrame:
+    """The fitted copy-number effect at each level, 0 at two copies: mean
+    and central 94 % interval (``model`` labels the rows)."""
+    posterior = idata.posterior
+    levels = np.arange(copy_number_level(np.inf) + 1)
+    if "cn_slope" in posterior:
+        slope = posterior["cn_slope"].to_numpy().ravel()
+        draws = slope[:, None] * (levels - DIPLOID)[None, :]
+    else:
+        effect = posterior["cn_effect"].stack(sample=("chain", "draw")).transpose("sample", ...)
+        draws = np.insert(effect.to_numpy(), DIPLOID, 0.0, axis=1)
+    return pd.DataFrame(
+        {
+            "model": model,
+            "copy_number": [str(c) if c < levels[-1] else f"{c}+" for c in levels],
+            "mean": draws.mean(axis=0),
+            "lower": np.quantile(draws, 0.03, axis=0),
+            "upper": np.quantile(draws, 0.97, axis=0),
+        }
+    )
+
+
+def choose_genes(
+    genes: pd.Index, reference: pd.Series, num_genes: int, rng: RandomSource
+) -> pd.Index:
+    """``num_genes`` genes to fit (all when ``num_genes`` is 0 or more than
+    there are): reference genes up to half of them, the rest drawn from the
+    other genes, all at random with ``rng``."""
+    rng = check_rng(rng)
+    if num_genes == 0 or num_genes >= len(genes):
+        return genes
+    known = reference.reindex(genes).notna().to_numpy()
+    from_reference = min(int(known.sum()), num_genes // 2)
+    chosen = np.concatenate(
+        [
+            rng.choice(genes[known], from_reference, replace=False),
+            rng.choice(genes[~known], num_genes - from_reference, replace=False),
+        ]
+    )
+    return genes[genes.isin(chosen)]
