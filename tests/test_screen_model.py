@@ -168,7 +168,7 @@ def test_a_few_hundred_genes_fit_and_rank_genes_like_their_guides(small_screen):
 
 
 def test_advi_returns_draws_of_every_gene_and_its_time(small_screen):
-    from crispr_models.screen_analysis import fit_advi
+    from crispr_models.fitting import fit_advi
 
     model = read_count_model(small_screen, "none", "non_centred")
     idata = fit_advi(model, np.random.default_rng(5), iterations=300, draws=50)

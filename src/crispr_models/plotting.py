@@ -16,6 +16,8 @@ from scipy.stats import gaussian_kde
 
 from crispr_models.diagnostics import HDI_LOWER, HDI_PROB, HDI_UPPER
 from crispr_models.predictive_checks import TAIL, group_p_values
+from crispr_models.screen_data import CHROMOSOMES
+from crispr_models.screen_model import copy_number_label
 
 TRUE_LINE = "dashed"
 
@@ -608,10 +610,10 @@ def plot_shrinkage(table: pd.DataFrame, centre: float, title: str) -> gg.ggplot:
 
 
 def _copy_number_colours(levels: pd.Series) -> pd.Categorical:
-    """Copy numbers as ordered labels, the top one pooled ("8+")."""
-    labels = sorted(levels.unique())
-    names = [f"{c}+" if c == max(labels) and c >= 8 else str(c) for c in labels]
-    return pd.Categorical(levels.map(dict(zip(labels, names, strict=True))), names, ordered=True)
+    """Copy-number levels as ordered labels, the top one pooled ("8+")."""
+    present = sorted(levels.unique())
+    labels = [copy_number_label(c) for c in present]
+    return pd.Categorical(levels.map(dict(zip(present, labels, strict=True))), labels, ordered=True)
 
 
 def plot_along_genome(table: pd.DataFrame, title: str) -> gg.ggplot:
@@ -624,7 +626,7 @@ def plot_along_genome(table: pd.DataFrame, title: str) -> gg.ggplot:
     table = table.assign(
         megabases=table["position"] / 1e6,
         copy_number=_copy_number_colours(table["copy_number"]),
-        chr=pd.Categorical(table["chr"], [c for c in _CHROMOSOME_ORDER if c in set(table["chr"])]),
+        chr=pd.Categorical(table["chr"], [c for c in CHROMOSOMES if c in set(table["chr"])]),
     )
     return (
         gg.ggplot(table, gg.aes(x="megabases", y="score", colour="copy_number"))
@@ -644,9 +646,6 @@ def plot_along_genome(table: pd.DataFrame, title: str) -> gg.ggplot:
         )
         + gg.guides(colour=gg.guide_legend(override_aes={"size": 3, "alpha": 1}))
     )
-
-
-_CHROMOSOME_ORDER = tuple([str(i) for i in range(1, 23)] + ["X", "Y"])
 
 
 def plot_scores_by_copy_number(table: pd.DataFrame, title: str) -> gg.ggplot:

@@ -1,16 +1,14 @@
 """What a screen's fit says: gene effects, essentiality calls, checks against
 known essential genes, posterior predictive counts, and an approximate fit
-(ADVI) measured against NUTS.
+measured against NUTS.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 import xarray as xr
 from sklearn.metrics import (
     average_precision_score,
@@ -19,34 +17,12 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from crispr_models.fitting import _draw_seed, _quiet_pymc, _with_timing
 from crispr_models.input_checks import RandomSource, check_positive_int, check_rng
 from crispr_models.screen_data import Screen, log_fold_changes
-from crispr_models.screen_model import DIPLOID, copy_number_level
+from crispr_models.screen_model import DIPLOID, copy_number_label, copy_number_level
 
 #: Reference-set labels in the tables below.
 ESSENTIAL, NON_ESSENTIAL = "essential", "non-essential"
-
-
-def fit_advi(
-    model: pm.Model, rng: RandomSource, iterations: int = 10_000, draws: int = 500
-) -> xr.DataTree:
-    """Mean-field ADVI: ``iterations`` steps of stochastic gradient ascent on
-    the ELBO, then ``draws`` draws from the fitted normal approximation, as
-    one chain. Records the optimisation seconds as ``sampling_time``."""
-    iterations = check_positive_int("iterations", iterations)
-    draws = check_positive_int("draws", draws)
-    check_rng(rng)
-    with model, _quiet_pymc():
-        start = time.perf_counter()
-        approximation = pm.fit(
-            n=iterations, method="advi", random_seed=_draw_seed(rng), progressbar=False
-        )
-        fitted = time.perf_counter() - start
-        idata = approximation.sample(draws, random_seed=_draw_seed(rng))
-    idata.posterior.attrs["elbo_last"] = float(np.mean(-approximation.hist[-100:]))
-    idata.posterior.attrs["iterations"] = iterations
-    return _with_timing(idata, 0.0, fitted)
 
 
 def gene_effects(idata: xr.DataTree, threshold: float) -> pd.DataFrame:
@@ -235,7 +211,7 @@ def copy_number_effect_table(idata: xr.DataTree, model: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "model": model,
-            "copy_number": [str(c) if c < levels[-1] else f"{c}+" for c in levels],
+            "copy_number": [copy_number_label(c) for c in levels],
             "mean": draws.mean(axis=0),
             "lower": np.quantile(draws, 0.03, axis=0),
             "upper": np.quantile(draws, 0.97, axis=0),
