@@ -7,10 +7,16 @@ from crispr_models.screen_data import (
     ScreenDataError,
     check_guides_in_library,
     chromosome_name,
+    crispy_file,
+    gene_median_log_fold_change,
     guide_copy_number,
     load_counts,
+    load_crispy_screen,
+    load_gene_set,
     load_library,
+    load_screen,
     load_segments,
+    log_fold_changes,
 )
 
 COUNTS = "guide,R1,R2,plasmid\ng1,10,12,30\ng2,0,3,25\ng3,7,9,40\n"
@@ -91,3 +97,68 @@ def test_missing_or_unreadable_files_are_named(tmp_path):
 @pytest.mark.parametrize(("raw", "name"), [("chr1", "1"), (1, "1"), ("1.0", "1"), ("chrx", "X")])
 def test_chromosome_names_are_normalised(raw, name):
     assert chromosome_name(raw) == name
+
+
+def _screen(tmp_path, counts=COUNTS, min_plasmid_reads=26):
+    return load_screen(
+        _write(tmp_path, "c.csv", counts),
+        "plasmid",
+        _write(tmp_path, "l.csv", LIBRARY),
+        _write(tmp_path, "s.csv", SEGMENTS),
+        min_plasmid_reads,
+    )
+
+
+def test_a_screen_joins_counts_library_and_copy_number_and_counts_what_it_drops(tmp_path):
+    screen = _screen(tmp_path)
+    # g2 has 25 plasmid reads, under 26: dropped and counted
+    assert list(screen.guides.index) == ["g1", "g3"]
+    assert screen.dropped == {
+        "no gene in the library": 0,
+        "fewer than 26 plasmid reads": 1,
+        "no copy-number segment": 0,
+    }
+    assert screen.replicates == ("R1", "R2")
+    # library sizes count every guide, dropped ones too
+    assert screen.library_sizes.to_dict() == {"R1": 17, "R2": 24, "plasmid": 95}
+    assert screen.guides.loc["g3", ["gene", "chr", "copy_number"]].tolist() == ["B", "X", 1.0]
+    assert list(screen.genes) == ["A", "B"]
+    assert list(screen.restrict_to_genes(["B"]).guides.index) == ["g3"]
+
+
+def test_the_offset_is_the_plasmid_share_of_each_replicate(tmp_path):
+    screen = _screen(tmp_path)
+    expected = np.exp(screen.expected_log_counts())
+    assert expected[0] == pytest.approx([17 * 30 / 95, 24 * 30 / 95])
+
+
+def test_fold_changes_are_log2_reads_per_million_against_the_plasmid(tmp_path):
+    screen = _screen(tmp_path)
+    lfc = log_fold_changes(screen)
+    r1 = np.log2(10.5 / 17) - np.log2(30.5 / 95)
+    r2 = np.log2(12.5 / 24) - np.log2(30.5 / 95)
+    assert lfc["g1"] == pytest.approx((r1 + r2) / 2)
+    assert gene_median_log_fold_change(screen)["A"] == pytest.approx(lfc["g1"])
+
+
+def test_a_screen_with_nothing_left_is_refused(tmp_path):
+    with pytest.raises(ScreenDataError, match="no guide is left"):
+        _screen(tmp_path, min_plasmid_reads=1000)
+
+
+def test_gene_sets_need_a_gene_column(tmp_path):
+    assert load_gene_set(_write(tmp_path, "g.csv", "gene\nA\nB\n")) == {"A", "B"}
+    with pytest.raises(ScreenDataError, match="gene-set file .*g2.csv lacks the columns gene"):
+        load_gene_set(_write(tmp_path, "g2.csv", "symbol\nA\n"))
+
+
+def test_crispys_example_screen_loads_from_the_installed_package():
+    """Offline: the files come with the 'cy' wheel, a dependency."""
+    screen = load_crispy_screen()
+    assert len(screen.guides) > 80_000 and screen.genes.size > 17_000
+    assert screen.replicates == ("AU565_c903R2", "AU565_c903R3", "AU565_c903R1")
+    assert screen.guides["copy_number"].between(0, 30).all()
+    essential = load_gene_set(crispy_file("essential"))
+    assert len(essential & set(screen.genes)) > 300
+    with pytest.raises(ValueError, match="name must be one of counts"):
+        crispy_file("plasmid")

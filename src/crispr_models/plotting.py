@@ -16,6 +16,8 @@ from scipy.stats import gaussian_kde
 
 from crispr_models.diagnostics import HDI_LOWER, HDI_PROB, HDI_UPPER
 from crispr_models.predictive_checks import TAIL, group_p_values
+from crispr_models.screen_data import CHROMOSOMES
+from crispr_models.screen_model import copy_number_label
 
 TRUE_LINE = "dashed"
 
@@ -608,10 +610,10 @@ def plot_shrinkage(table: pd.DataFrame, centre: float, title: str) -> gg.ggplot:
 
 
 def _copy_number_colours(levels: pd.Series) -> pd.Categorical:
-    """Copy numbers as ordered labels, the top one pooled ("8+")."""
-    labels = sorted(levels.unique())
-    names = [f"{c}+" if c == max(labels) and c >= 8 else str(c) for c in labels]
-    return pd.Categorical(levels.map(dict(zip(labels, names, strict=True))), names, ordered=True)
+    """Copy-number levels as ordered labels, the top one pooled ("8+")."""
+    present = sorted(levels.unique())
+    labels = [copy_number_label(c) for c in present]
+    return pd.Categorical(levels.map(dict(zip(present, labels, strict=True))), labels, ordered=True)
 
 
 def plot_along_genome(table: pd.DataFrame, title: str) -> gg.ggplot:
@@ -624,7 +626,7 @@ def plot_along_genome(table: pd.DataFrame, title: str) -> gg.ggplot:
     table = table.assign(
         megabases=table["position"] / 1e6,
         copy_number=_copy_number_colours(table["copy_number"]),
-        chr=pd.Categorical(table["chr"], [c for c in _CHROMOSOME_ORDER if c in set(table["chr"])]),
+        chr=pd.Categorical(table["chr"], [c for c in CHROMOSOMES if c in set(table["chr"])]),
     )
     return (
         gg.ggplot(table, gg.aes(x="megabases", y="score", colour="copy_number"))
@@ -632,16 +634,18 @@ def plot_along_genome(table: pd.DataFrame, title: str) -> gg.ggplot:
         + gg.geom_point(size=0.3, alpha=0.6, stroke=0)
         + gg.facet_grid("method ~ chr", scales="free_x", space="free_x")
         + gg.scale_colour_brewer(type="div", palette="RdYlBu", direction=-1)
-        + gg.labs(x="position (Mb) by chromosome", y="log2 fold change", colour="copies",
-                  title=title)
+        + gg.labs(
+            x="position (Mb) by chromosome", y="log2 fold change", colour="copies", title=title
+        )
         + theme_crispr(base_size=9)
-        + gg.theme(figure_size=(11, 5), axis_text_x=gg.element_blank(),
-                   panel_spacing_x=0.002, strip_text_x=gg.element_text(size=6))
+        + gg.theme(
+            figure_size=(11, 5),
+            axis_text_x=gg.element_blank(),
+            panel_spacing_x=0.002,
+            strip_text_x=gg.element_text(size=6),
+        )
         + gg.guides(colour=gg.guide_legend(override_aes={"size": 3, "alpha": 1}))
     )
-
-
-_CHROMOSOME_ORDER = tuple([str(i) for i in range(1, 23)] + ["X", "Y"])
 
 
 def plot_scores_by_copy_number(table: pd.DataFrame, title: str) -> gg.ggplot:
@@ -654,8 +658,12 @@ def plot_scores_by_copy_number(table: pd.DataFrame, title: str) -> gg.ggplot:
         + gg.geom_boxplot(outlier_size=0.3, outlier_alpha=0.3, colour=POSTERIOR)
         + gg.facet_wrap("method", nrow=1)
         + gg.coord_cartesian(ylim=(-3, 1.5))
-        + gg.labs(x="copy number", y="gene log2 fold change", title=title,
-                  caption="boxes: quartiles; y axis cut at -3")
+        + gg.labs(
+            x="copy number",
+            y="gene log2 fold change",
+            title=title,
+            caption="boxes: quartiles; y axis cut at -3",
+        )
         + theme_crispr()
     )
 
@@ -689,7 +697,12 @@ def plot_copy_number_effects(table: pd.DataFrame, title: str) -> gg.ggplot:
         gg.ggplot(table, gg.aes(x="copy_number", y="mean", colour="model"))
         + gg.geom_hline(yintercept=0, colour="grey")
         + gg.geom_pointrange(gg.aes(ymin="lower", ymax="upper"), position=dodge)
-        + gg.labs(x="copy number", y="effect on log2 fold change", colour="",
-                  title=title, caption="point: posterior mean; bar: 94 % interval; 0 at 2 copies")
+        + gg.labs(
+            x="copy number",
+            y="effect on log2 fold change",
+            colour="",
+            title=title,
+            caption="point: posterior mean; bar: 94 % interval; 0 at 2 copies",
+        )
         + theme_crispr()
     )

@@ -1,46 +1,28 @@
 """What a screen's fit says: gene effects, essentiality calls, checks against
 known essential genes, posterior predictive counts, and an approximate fit
-(ADVI) measured against NUTS.
+measured against NUTS.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-import pymc as pm
 import xarray as xr
-from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score, roc_curve
+from sklearn.metrics import (
+    average_precision_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
-from crispr_models.fitting import _draw_seed, _quiet_pymc, _with_timing
 from crispr_models.input_checks import RandomSource, check_positive_int, check_rng
 from crispr_models.screen_data import Screen, log_fold_changes
-from crispr_models.screen_model import DIPLOID, copy_number_level
+from crispr_models.screen_model import DIPLOID, copy_number_label, copy_number_level
 
 #: Reference-set labels in the tables below.
 ESSENTIAL, NON_ESSENTIAL = "essential", "non-essential"
-
-
-def fit_advi(
-    model: pm.Model, rng: RandomSource, iterations: int = 10_000, draws: int = 500
-) -> xr.DataTree:
-    """Mean-field ADVI: ``iterations`` steps of stochastic gradient ascent on
-    the ELBO, then ``draws`` draws from the fitted normal approximation, as
-    one chain. Records the optimisation seconds as ``sampling_time``."""
-    iterations = check_positive_int("iterations", iterations)
-    draws = check_positive_int("draws", draws)
-    check_rng(rng)
-    with model, _quiet_pymc():
-        start = time.perf_counter()
-        approximation = pm.fit(n=iterations, method="advi", random_seed=_draw_seed(rng),
-                               progressbar=False)
-        fitted = time.perf_counter() - start
-        idata = approximation.sample(draws, random_seed=_draw_seed(rng))
-    idata.posterior.attrs["elbo_last"] = float(np.mean(-approximation.hist[-100:]))
-    idata.posterior.attrs["iterations"] = iterations
-    return _with_timing(idata, 0.0, fitted)
 
 
 def gene_effects(idata: xr.DataTree, threshold: float) -> pd.DataFrame:
@@ -135,13 +117,15 @@ def compare_approximation(reference: pd.DataFrame, approximate: pd.DataFrame, pr
 
 
 def replicate_log_fold_changes(
-    screen: Screen, draws: xr.Dataset, rng: RandomSource, num_draws: int = 100
+    screen: Screen, draws: xr.Dataset | xr.DataTree, rng: RandomSource, num_draws: int = 100
 ) -> np.ndarray:
     """Predictive guide log2 fold changes, ``num_draws`` x guides: for evenly
     spaced draws of ``draws`` (a posterior or prior with ``guide_lfc`` and
     ``excess_cv``), new counts of every guide in every replicate from the
     negative binomial, turned into fold changes as the observed ones were."""
     rng = check_rng(rng)
+    if isinstance(draws, xr.DataTree):  # a group of a fit, e.g. idata.posterior
+        draws = draws.to_dataset()
     stacked = draws.stack(sample=("chain", "draw"))
     total = stacked.sizes["sample"]
     chosen = np.linspace(0, total - 1, min(check_positive_int("num_draws", num_draws), total))
@@ -198,8 +182,14 @@ def by_copy_number(screen: Screen, gene_scores: dict[str, pd.Series]) -> pd.Data
     copy_number = screen.guides.groupby("gene")["copy_number"].median()
     level = pd.Series(copy_number_level(copy_number), index=copy_number.index)
     frames = [
-        pd.DataFrame({"gene": s.index, "score": s.to_numpy(), "method": m,
-                      "copy_number": level.reindex(s.index).to_numpy()})
+        pd.DataFrame(
+            {
+                "gene": s.index,
+                "score": s.to_numpy(),
+                "method": m,
+                "copy_number": level.reindex(s.index).to_numpy(),
+            }
+        )
         for m, s in gene_scores.items()
     ]
     table = pd.concat(frames, ignore_index=True)
@@ -221,7 +211,7 @@ def copy_number_effect_table(idata: xr.DataTree, model: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "model": model,
-            "copy_number": [str(c) if c < levels[-1] else f"{c}+" for c in levels],
+            "copy_number": [copy_number_label(c) for c in levels],
             "mean": draws.mean(axis=0),
             "lower": np.quantile(draws, 0.03, axis=0),
             "upper": np.quantile(draws, 0.97, axis=0),

@@ -269,7 +269,10 @@ def assemble_screen(
     dropped = {}
     for reason, usable in (
         ("no gene in the library", lambda g: g["gene"].notna() & ~g["gene"].isin(["nan", ""])),
-        (f"fewer than {min_plasmid_reads} plasmid reads", lambda g: g["plasmid"] >= min_plasmid_reads),
+        (
+            f"fewer than {min_plasmid_reads} plasmid reads",
+            lambda g: g["plasmid"] >= min_plasmid_reads,
+        ),
         ("no copy-number segment", lambda g: g["copy_number"].notna()),
     ):
         keep = usable(guides).to_numpy()
