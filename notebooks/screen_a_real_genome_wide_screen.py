@@ -60,7 +60,7 @@ from crispr_models.screen_data import (
     load_gene_set,
     log_fold_changes,
 )
-from crispr_models.screen_model import read_count_model
+from crispr_models.screen_model import copy_number_level, read_count_model
 from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
@@ -112,7 +112,7 @@ gene_place = screen.guides.groupby("gene").agg(
     chr=("chr", "first"), position=("position", "median"), copy_number=("copy_number", "median")
 )
 along = gene_place.join(naive.rename("score")).assign(
-    method="naive median", copy_number=lambda d: np.minimum(np.rint(d["copy_number"]), 8)
+    method="naive median", copy_number=lambda d: copy_number_level(d["copy_number"])
 )
 plotting.plot_along_genome(along.reset_index(), "Naive gene log2 fold change along the genome")
 
