@@ -13,11 +13,14 @@
 # genes, a copy-number effect shared by all guides), checks it, and measures
 # both analyses against the reference genes.
 #
-# **Scope of this version.** The count model is fitted with NUTS on a
-# sample of genes (`sample_genes`, all reference genes up to half of them);
-# `sample_genes = 0` fits every gene, which takes much longer than the book's
-# budget on two cores (see the benchmark script
-# `benchmarks/screen_scaling.py`). The naive analysis covers the whole genome.
+# **How the whole genome is fitted.** NUTS on every gene takes longer than
+# this book's budget on two cores (`benchmarks/screen_scaling.py` measures it).
+# Given the parameters all genes share, though, the genes are independent and
+# each gene's posterior is one-dimensional. So NUTS fits the model to a simple
+# random sample of `sample_genes` genes, and every gene of the genome is then
+# integrated on a grid given `shared_draws` posterior draws of the shared
+# parameters ({py:mod}`crispr_models.screen_genome`), checked against NUTS on
+# the sampled genes. `sample_genes = 0` runs NUTS on every gene.
 #
 # Your own screen loads the same way: a counts CSV (first column the guide
 # id, one column per sample, one of them the plasmid), a library CSV
@@ -30,6 +33,9 @@
 # ```
 
 # %% tags=["hide-cell"]
+import resource
+import warnings
+
 import numpy as np
 import pandas as pd
 from IPython.display import display
@@ -43,6 +49,7 @@ from crispr_models.prose import glue_values, rerun_note
 from crispr_models.screen_analysis import (
     by_copy_number,
     choose_genes,
+    compare_approximation,
     copy_number_effect_table,
     essentiality_auc,
     essentiality_calls,
@@ -58,18 +65,19 @@ from crispr_models.screen_data import (
     gene_median_log_fold_change,
     load_crispy_screen,
     load_gene_set,
-    log_fold_changes,
 )
+from crispr_models.screen_genome import integrate_gene_effects, shared_parameter_draws
 from crispr_models.screen_model import copy_number_level, read_count_model
 from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the gene sample and every sampling step
-sample_genes = 1500  # genes the count model fits (0: every gene)
+sample_genes = 800  # genes NUTS fits, a simple random sample (0: every gene)
 min_plasmid_reads = 30  # guides with fewer plasmid reads are dropped
 essential_threshold = -1.0  # a gene is essential if its effect is below this log2 fold change
 call_probability = 0.95  # posterior probability needed to call a gene essential
 predictive_draws = 100  # posterior draws replicated for the predictive checks
+shared_draws = 20  # draws of the shared parameters the genome-wide fit integrates over
 artifacts_dir = ""  # set by crispr-models run: where the tables go
 
 # %% tags=["remove-cell"]
@@ -154,23 +162,30 @@ print(
 # effect shared by every guide, zero at two copies. The extra-Poisson
 # variation $1/\sqrt{\alpha}$ (`excess_cv`) has a HalfNormal(0.5) prior,
 # $a \sim N(0, 1)$, $\sigma_{\text{gene}} \sim$ HalfNormal(1),
-# $\sigma_{\text{guide}} \sim$ HalfNormal(0.5); guides and genes are
-# non-centred (the replicates agree poorly, so one guide's fold change is
-# weakly identified). Two forms of $f$: **linear**, $\gamma (c - 2)$, and
-# **by level**, one free effect per copy number (8 and more pooled).
+# $\sigma_{\text{guide}} \sim$ HalfNormal(0.5). Two forms of $f$:
+# **linear**, $\gamma (c - 2)$, and **by level**, one free effect per copy
+# number (8 and more pooled).
 #
-# The likelihood is summed exactly but fast: the negative binomial's
-# log-gamma terms depend on the counts only through how often each value
-# occurs
-# ({py:func}`~crispr_models.screen_model.negative_binomial_log_likelihood`).
+# Three choices of computation, none of which changes the posterior (the
+# model's docstring gives the measurements behind them):
+#
+# - each guide's fold change is **integrated out** by Gauss-Hermite
+#   quadrature at the mode of its integrand: one guide meets only its three
+#   counts, which agree poorly, and 80,000 such weakly identified parameters
+#   made NUTS mix slowly;
+# - each gene is sampled as its fold change **at its own copy number**, which
+#   its counts fix, with $\beta_g$ derived from it;
+# - the negative binomial's log-gamma terms are summed over the distinct
+#   count values
+#   ({py:func}`~crispr_models.screen_model.negative_binomial_log_likelihood`).
 
 # %%
-fitted_genes = choose_genes(screen.genes, reference, sample_genes, rng)
+fitted_genes = choose_genes(screen.genes, sample_genes, rng)
 sample = screen.restrict_to_genes(fitted_genes)
 print(
     f"fitting {fitted_genes.size:,} genes ({len(sample.guides):,} guides, "
     f"{sample.counts().size:,} counts): "
-    f"{reference.reindex(fitted_genes).value_counts().to_dict()}"
+    f"reference genes among them: {reference.reindex(fitted_genes).value_counts().to_dict()}"
 )
 experiment
 
@@ -183,13 +198,17 @@ experiment
 SCALARS = ["intercept", "sigma_gene", "sigma_guide", "excess_cv"]
 fits, reports = {}, {}
 for form in ("linear", "by_level"):
-    model = read_count_model(sample, form, "non_centred")
+    model = read_count_model(sample, form)
     idata = sample_posterior(model, rng, experiment.settings)
     extra = ["cn_slope"] if form == "linear" else ["cn_effect"]
     reports[form] = convergence_report(idata, [*SCALARS, *extra, "gene_effect"])
     print(f"{form}: {timing_summary(idata)}")
     fits[form] = (model, idata)
-prior = sample_prior_predictive(fits["by_level"][0], rng, draws=predictive_draws)
+with warnings.catch_warnings():
+    # the counts enter through a Potential, so PyMC warns that it draws no
+    # counts from the prior; the parameters' prior draws are what is used
+    warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
+    prior = sample_prior_predictive(fits["by_level"][0], rng, draws=predictive_draws)
 
 # %%
 for form, report in reports.items():
@@ -207,9 +226,7 @@ for report in reports.values():
 # does not fit puts the copy-number levels in the tails.
 
 # %%
-cn_table = pd.concat(
-    [copy_number_effect_table(fits[f][1], f) for f in fits], ignore_index=True
-)
+cn_table = pd.concat([copy_number_effect_table(fits[f][1], f) for f in fits], ignore_index=True)
 plotting.plot_copy_number_effects(cn_table, "Copy-number effect on log2 fold change")
 
 # %%
@@ -229,23 +246,94 @@ display(flag_matrix(checks))
 plotting.plot_predictive_checks(trees["by_level"])
 
 # %% [markdown]
-# ## Gene effects against copy number
+# Read the table for what it flags. The means by copy number are the test
+# of $f$'s shape. The spreads (sd) are a test of the noise model: one
+# dispersion for all counts, where the replicates' disagreement grows with
+# depletion. Where the sds are flagged, the model's uncertainty for single
+# genes is to be read with that caution; a dispersion that depends on the
+# expected count is the next model to try.
+
+# %% [markdown]
+# ## The whole genome
 #
-# The naive median and the model's gene effect (posterior mean, at two
-# copies) of the fitted genes, by copy number.
+# Every gene, given `shared_draws` posterior draws of the by-level fit's
+# shared parameters (intercept, copy-number effects, the two sds, the
+# counts' dispersion), on a grid
+# ({py:func}`~crispr_models.screen_genome.integrate_gene_effects`). On the
+# sampled genes the grid must agree with NUTS's own gene effects: the RMSE
+# of the means in posterior sds, the median ratio of sds, and the
+# essentiality calls that change.
 
 # %%
-effects = gene_effects(fits["by_level"][1], essential_threshold)
-scores = {"naive median": naive.reindex(fitted_genes), "count model": effects["mean"]}
+by_level = fits["by_level"][1]
+genome = integrate_gene_effects(
+    screen, shared_parameter_draws(by_level.posterior, shared_draws), essential_threshold
+)
+agreement = compare_approximation(
+    gene_effects(by_level, essential_threshold), genome, call_probability
+)
+print(
+    f"{len(genome):,} genes in {genome.attrs['seconds']:.0f} s; the largest density "
+    f"left at a grid's edge: {genome.attrs['max_edge_density']:.1e} of the mode"
+)
+display(pd.Series(agreement).to_frame("grid against NUTS on the sampled genes").T.round(3))
+
+# %% [markdown]
+# What each fit cost on this machine: compile and fit seconds, gradient
+# evaluations (leapfrog steps) per second and the lowest bulk ESS per second
+# of sampling among the gated parameters. The benchmark script
+# `benchmarks/screen_scaling.py` measures NUTS, ADVI and this grid at 1,000,
+# 4,000 and all genes, each with its peak memory.
+
+# %%
+costs = pd.DataFrame(
+    [
+        {
+            "method": f"NUTS, {form}",
+            "genes": fitted_genes.size,
+            "compile_s": idata.posterior.attrs["compile_time"],
+            "fit_s": idata.posterior.attrs["sampling_time"],
+            "gradients_per_s": int(idata.sample_stats["n_steps"].sum())
+            / idata.posterior.attrs["sampling_time"],
+            "min_ess_per_s": reports[form].min_ess_bulk / idata.posterior.attrs["sampling_time"],
+        }
+        for form, (_, idata) in fits.items()
+    ]
+    + [{"method": "grid given NUTS draws", "genes": len(genome), "fit_s": genome.attrs["seconds"]}]
+)
+costs["seconds"] = costs["compile_s"].fillna(0.0) + costs["fit_s"]
+peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+save_table(artifacts_dir, "fit_costs", costs)
+display(costs.round(2))
+print(f"peak memory of this run: {peak_memory_mb:,.0f} MB")
+plotting.plot_fit_costs(costs, "What each fit cost")
+
+# %% [markdown]
+# ## Gene effects against copy number
+#
+# Along the genome, the naive median and the model's gene effect (posterior
+# mean at two copies), and both by copy number: the amplified regions no
+# longer drop as blocks.
+
+# %%
+model_along = gene_place.join(genome["mean"].rename("score")).assign(
+    method="count model", copy_number=lambda d: copy_number_level(d["copy_number"])
+)
+plotting.plot_along_genome(
+    pd.concat([along, model_along]).reset_index(), "Gene scores along the genome: before and after"
+)
+
+# %%
+scores = {"naive median": naive, "count model": genome["mean"]}
 plotting.plot_scores_by_copy_number(
-    by_copy_number(sample, scores), "Gene scores by copy number: naive and count model"
+    by_copy_number(screen, scores), "Gene scores by copy number: naive and count model"
 )
 
 # %% [markdown]
 # ## Against the reference genes
 #
 # ROC and precision-recall of each score separating the curated essential
-# from the non-essential genes (among the fitted genes).
+# from the non-essential genes, over the whole genome.
 
 # %%
 aucs = pd.DataFrame({m: essentiality_auc(s, reference) for m, s in scores.items()}).T
@@ -258,13 +346,18 @@ plotting.plot_essentiality_curves(
 # %% [markdown]
 # **Essentiality calls.** A gene is called essential when its posterior
 # probability of an effect below `essential_threshold` is at least
-# `call_probability`. Among the reference genes, the share called:
+# `call_probability`; the naive call is a median below the threshold.
 
 # %%
-calls = essentiality_calls(effects, reference, call_probability)
+calls = essentiality_calls(genome, reference, call_probability)
+model_calls = genome["prob_below"] >= call_probability
 naive_fpr = float(naive_calls[reference == "non-essential"].mean())
 display(pd.Series(calls).to_frame("count model").T)
-save_table(artifacts_dir, "gene_effects", effects.join(naive.rename("naive")).reset_index())
+print(
+    f"model calls: {model_calls.sum():,} genes; {model_calls[high_copy].mean():.1%} of genes "
+    f"at 6 or more copies against {model_calls[~high_copy].mean():.1%} of the others"
+)
+save_table(artifacts_dir, "gene_effects", genome.join(naive.rename("naive")).reset_index())
 
 # %% tags=["remove-input"]
 glue_values(
@@ -273,6 +366,8 @@ glue_values(
     screen_fitted_genes=f"{fitted_genes.size:,}",
     screen_naive_high_copy=f"{naive_calls[high_copy].mean():.0%}",
     screen_naive_other=f"{naive_calls[~high_copy].mean():.0%}",
+    screen_model_high_copy=f"{model_calls[high_copy].mean():.0%}",
+    screen_model_other=f"{model_calls[~high_copy].mean():.0%}",
     screen_auc_model=round(float(aucs.loc["count model", "roc_auc"]), 3),
     screen_auc_naive=round(float(aucs.loc["naive median", "roc_auc"]), 3),
     screen_pr_model=round(float(aucs.loc["count model", "pr_auc"]), 3),
@@ -281,8 +376,12 @@ glue_values(
     screen_naive_fpr=f"{naive_fpr:.1%}",
     screen_sensitivity=f"{calls['sensitivity']:.0%}",
     screen_top_effect=round(float(cn_table.iloc[-1]["mean"]), 2),
-    screen_excess_cv=round(float(fits["by_level"][1].posterior["excess_cv"].mean()), 2),
-    screen_sigma_guide=round(float(fits["by_level"][1].posterior["sigma_guide"].mean()), 2),
+    screen_excess_cv=round(float(by_level.posterior["excess_cv"].mean()), 2),
+    screen_sigma_guide=round(float(by_level.posterior["sigma_guide"].mean()), 2),
+    screen_grid_seconds=f"{genome.attrs['seconds']:.0f}",
+    screen_grid_rmse=round(agreement["rmse_in_sd"], 2),
+    screen_grid_sd_ratio=round(agreement["sd_ratio_median"], 2),
+    screen_grid_calls_changed=agreement["calls_changed"],
 )
 
 # %% [markdown]
@@ -291,10 +390,17 @@ glue_values(
 # - Of {glue:text}`screen_guides` guides ({glue:text}`screen_genes` genes),
 #   the naive median calls {glue:text}`screen_naive_high_copy` of the genes
 #   at six or more copies essential against {glue:text}`screen_naive_other`
-#   of the others: copy number, not the genes, drives those calls.
-# - The count model, fitted to {glue:text}`screen_fitted_genes` genes,
-#   attributes {glue:text}`screen_top_effect` log2 units to eight or more
-#   copies (against two) and gives each gene its effect at two copies.
+#   of the others: copy number, not the genes, drives those calls. The count
+#   model calls {glue:text}`screen_model_high_copy` and
+#   {glue:text}`screen_model_other`.
+# - Fitted by NUTS to {glue:text}`screen_fitted_genes` random genes, the
+#   model attributes {glue:text}`screen_top_effect` log2 units to eight or
+#   more copies (against two) and gives each gene its effect at two copies.
+# - The whole genome took {glue:text}`screen_grid_seconds` s on the grid
+#   given the shared parameters; on the sampled genes it agrees with NUTS to
+#   an RMSE of {glue:text}`screen_grid_rmse` posterior sds, a median sd
+#   ratio of {glue:text}`screen_grid_sd_ratio`, and
+#   {glue:text}`screen_grid_calls_changed` essentiality calls changed.
 # - Against the reference genes the model's gene effects have ROC AUC
 #   {glue:text}`screen_auc_model` (naive median {glue:text}`screen_auc_naive`)
 #   and average precision {glue:text}`screen_pr_model` (naive
@@ -308,7 +414,7 @@ glue_values(
 # - The replicates agree poorly: the counts' extra-Poisson variation is
 #   {glue:text}`screen_excess_cv` (coefficient of variation), larger than the
 #   guides' spread around their gene ({glue:text}`screen_sigma_guide` log2
-#   units); this is why the guides are non-centred.
+#   units); this is why the guides are integrated out rather than sampled.
 
 # %% [markdown]
 # ## References

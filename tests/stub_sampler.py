@@ -81,6 +81,7 @@ def _stub_sample(compiled, *, draws, chains=4, seed=0, **_settings):
         {
             "diverging": (("chain", "draw"), np.zeros(shape, dtype=bool)),
             "depth": (("chain", "draw"), np.ones(shape, dtype=int)),
+            "n_steps": (("chain", "draw"), np.ones(shape, dtype=int)),
         },
         coords={"chain": np.arange(chains), "draw": np.arange(2 * half)},
     )

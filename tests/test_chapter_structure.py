@@ -33,6 +33,8 @@ OVERRIDES = {
     "sbc": ["-p", "num_simulations", "3"],
     "loo": [],
     "bench": ["-p", "benchmark_draws", "200"],
+    # a few hundred gene effects: with 2 x 200 one tail ESS fell just short
+    "screen": ["-p", "draws", "400", "-p", "prior_draws", "100"],
 }
 
 

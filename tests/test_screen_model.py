@@ -1,5 +1,6 @@
 """The read-count model of a real screen and what is read from its fit."""
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -22,7 +23,9 @@ from crispr_models.screen_analysis import (
     replicate_log_fold_changes,
 )
 from crispr_models.screen_data import gene_median_log_fold_change, load_crispy_screen
+from crispr_models.screen_genome import integrate_gene_effects, shared_parameter_draws
 from crispr_models.screen_model import (
+    compile_guide_marginal,
     copy_number_level,
     copy_number_levels,
     negative_binomial_log_likelihood,
@@ -65,9 +68,19 @@ def test_copy_numbers_pool_above_the_top_level():
 
 
 def test_the_model_names_its_variables_and_refuses_unknown_choices(small_screen):
-    model = read_count_model(small_screen, "by_level", "non_centred")
+    model = read_count_model(small_screen, "by_level")
     names = {v.name for v in model.free_RVs}
-    assert {"intercept", "sigma_gene", "sigma_guide", "excess_cv", "cn_effect"} <= names
+    assert names == {
+        "intercept",
+        "sigma_gene",
+        "sigma_guide",
+        "excess_cv",
+        "cn_level_mean",
+        "gene_lfc",
+    }
+    assert {"gene_effect", "cn_effect", "copy_number_effect"} <= {
+        v.name for v in model.deterministics
+    }
     assert model.coords["cn_level"] == tuple(copy_number_levels())
     assert "cn_slope" in {v.name for v in read_count_model(small_screen, "linear").free_RVs}
     with pytest.raises(ValueError, match="copy_number_effect must be one of 'none', 'linear'"):
@@ -76,11 +89,22 @@ def test_the_model_names_its_variables_and_refuses_unknown_choices(small_screen)
         read_count_model(small_screen.guides)
 
 
-def test_a_linear_copy_number_effect_is_its_slope_times_copies_above_two():
-    slope = np.array([[-0.1, -0.2]])
-    idata = xr.DataTree.from_dict(
-        {"posterior": xr.Dataset({"cn_slope": (("chain", "draw"), slope)})}
+def test_a_linear_copy_number_effect_is_its_slope_times_copies_above_two(au565):
+    model = read_count_model(au565.restrict_to_genes(au565.genes[:30]), "linear")
+    slope = xr.DataArray([[-0.1, -0.2]], dims=("chain", "draw"))
+    values = {v.name: np.zeros((1, 2, *v.shape.eval())) for v in model.free_RVs}
+    values = {
+        n: (("chain", "draw", *model.named_vars_to_dims.get(n, ())), v) for n, v in values.items()
+    }
+    values["cn_slope"] = slope
+    effect = pm.compute_deterministics(
+        xr.Dataset(values),
+        var_names=["copy_number_effect"],
+        model=model,
+        merge_dataset=False,
+        progressbar=False,
     )
+    idata = xr.DataTree.from_dict({"posterior": effect})
     table = copy_number_effect_table(idata, "linear")
     assert table["copy_number"].tolist() == ["0", "1", "2", "3", "4", "5", "6", "7", "8+"]
     assert table["mean"].to_numpy() == pytest.approx(-0.15 * (np.arange(9) - 2))
@@ -136,41 +160,109 @@ def test_an_approximation_equal_to_the_reference_changes_nothing():
     assert narrow["sd_ratio_median"] == 0.5
 
 
-def test_the_gene_sample_is_reproducible_and_half_reference(au565):
-    reference = reference_labels(au565.genes, frozenset(au565.genes[:400]), frozenset())
-    first = choose_genes(au565.genes, reference, 300, np.random.default_rng(1))
-    again = choose_genes(au565.genes, reference, 300, np.random.default_rng(1))
+def test_the_gene_sample_is_simple_random_and_reproducible(au565):
+    first = choose_genes(au565.genes, 300, np.random.default_rng(1))
+    again = choose_genes(au565.genes, 300, np.random.default_rng(1))
     assert first.equals(again) and first.size == 300
-    assert reference.reindex(first).notna().sum() == 150
-    assert choose_genes(au565.genes, reference, 0, np.random.default_rng(1)).equals(au565.genes)
+    assert not first.equals(choose_genes(au565.genes, 300, np.random.default_rng(2)))
+    assert choose_genes(au565.genes, 0, np.random.default_rng(1)).equals(au565.genes)
+    with pytest.raises(ValueError, match="num_genes must be a non-negative integer"):
+        choose_genes(au565.genes, -1, np.random.default_rng(1))
 
 
-@pytest.mark.slow
-def test_a_few_hundred_genes_fit_and_rank_genes_like_their_guides(small_screen):
-    """nutpie on 200 genes: no divergences, gene effects that follow the
-    guides' naive medians, and replicated fold changes of the data's spread."""
+def _brute_force_marginal(counts, log_offset, mean, sigma, alpha):
+    """log of the integral of prod_r NB(y_r | theta) N(theta | mean, sigma),
+    the theta-free terms left out as the model does, on a fine grid."""
+    theta = np.linspace(-15, 10, 200_001)
+    log_mu = log_offset[:, None] + np.log(2) * theta[None, :]
+    kernel = np.sum(
+        counts[:, None] * log_mu - (alpha + counts[:, None]) * np.logaddexp(np.log(alpha), log_mu),
+        axis=0,
+    )
+    log_f = kernel + stats.norm.logpdf(theta, mean, sigma)
+    peak = log_f.max()
+    return peak + np.log(np.trapezoid(np.exp(log_f - peak), theta))
+
+
+def test_the_guides_are_integrated_out_exactly(small_screen):
+    """Against brute-force integration, for guides whose counts sit near,
+    and 3 and 8 prior sds from, their mean; and zero counts."""
+    guides = small_screen.restrict_to_genes(small_screen.genes[:20])
+    counts = guides.counts().astype(float)
+    counts[0] = 0
+    guides.guides[list(guides.replicates)] = counts.astype(int)
+    offset = guides.expected_log_counts()
+    observed = np.log2((counts + 0.5) / np.exp(offset)).mean(axis=1)
+    sigma, alpha = 0.2, 3.0
+    for shift in (0.0, 3 * sigma, -8 * sigma):
+        means = observed + shift
+        fast, _, _ = compile_guide_marginal(guides)(means, sigma, alpha)
+        brute = [
+            _brute_force_marginal(counts[s], offset[s], means[s], sigma, alpha)
+            for s in range(len(means))
+        ]
+        np.testing.assert_allclose(fast, brute, atol=1e-4)
+
+
+def test_the_genome_integration_refuses_no_draws_and_holds_its_grid(small_screen):
+    with pytest.raises(ValueError, match="draws is empty"):
+        integrate_gene_effects(small_screen, [], -1.0)
+    draw = {"intercept": -0.1, "sigma_gene": 0.4, "sigma_guide": 0.1, "excess_cv": 0.55}
+    table = integrate_gene_effects(small_screen, [draw], -1.0)
+    assert table.index.equals(small_screen.genes)
+    assert table.attrs["max_edge_density"] < 1e-4
+    assert (table["sd"] > 0).all() and table["sd"].max() < draw["sigma_gene"]
+    # genes that may not differ all sit at the intercept, whatever their counts
+    pooled = integrate_gene_effects(small_screen, [{**draw, "sigma_gene": 0.001}], -1.0)
+    assert pooled["mean"].to_numpy() == pytest.approx(draw["intercept"], abs=0.005)
+
+
+@pytest.fixture(scope="module")
+def small_fit(small_screen):
     from crispr_models.fitting import sample_posterior
     from crispr_models.settings import SamplerSettings
 
-    model = read_count_model(small_screen, "linear", "non_centred")
-    settings = SamplerSettings(draws=300, tune=300, chains=2)
-    idata = sample_posterior(model, np.random.default_rng(3), settings)
-    assert int(idata.sample_stats["diverging"].sum()) == 0
-    effects = gene_effects(idata, -1.0)
+    model = read_count_model(small_screen, "linear")
+    settings = SamplerSettings(draws=500, tune=500, chains=2)
+    return sample_posterior(model, np.random.default_rng(3), settings)
+
+
+@pytest.mark.slow
+def test_a_few_hundred_genes_fit_and_rank_genes_like_their_guides(small_screen, small_fit):
+    """nutpie on 200 genes: no divergences, gene effects that follow the
+    guides' naive medians, and replicated fold changes of the data's spread."""
+    assert int(small_fit.sample_stats["diverging"].sum()) == 0
+    effects = gene_effects(small_fit, -1.0)
     naive = gene_median_log_fold_change(small_screen).reindex(effects.index)
     assert stats.spearmanr(effects["mean"], naive).statistic > 0.8
     replicated = replicate_log_fold_changes(
-        small_screen, idata.posterior, np.random.default_rng(4), num_draws=20
+        small_screen, small_fit.posterior, np.random.default_rng(4), num_draws=20
     )
     assert replicated.shape == (20, len(small_screen.guides))
     observed_sd = gene_median_log_fold_change(small_screen).std()
     assert 0.5 < np.median(replicated.std(axis=1)) / observed_sd < 3
 
 
+@pytest.mark.slow
+def test_the_genome_integration_agrees_with_nuts_on_the_same_genes(small_screen, small_fit):
+    """Given NUTS's shared parameters, the grid's gene effects equal NUTS's
+    own within NUTS's Monte Carlo error: a mean's MCSE is sd / sqrt(ESS), so
+    the RMSE in sds is at most a few 1 / sqrt(ESS); an sd estimated from ESS
+    draws is off by about 1 / sqrt(2 ESS), far less in the median of 200."""
+    nuts = gene_effects(small_fit, -1.0)
+    draws = shared_parameter_draws(small_fit.posterior, 20)
+    grid = integrate_gene_effects(small_screen, draws, -1.0)
+    ess = float(az.ess(small_fit, var_names=["gene_effect"])["gene_effect"].median())
+    found = compare_approximation(nuts, grid, 0.95)
+    assert found["rmse_in_sd"] < 3 / np.sqrt(ess)
+    assert abs(found["sd_ratio_median"] - 1) < 3 / np.sqrt(2 * ess)
+    assert found["calls_changed"] <= 1
+
+
 def test_advi_returns_draws_of_every_gene_and_its_time(small_screen):
     from crispr_models.fitting import fit_advi
 
-    model = read_count_model(small_screen, "none", "non_centred")
+    model = read_count_model(small_screen, "none")
     idata = fit_advi(model, np.random.default_rng(5), iterations=300, draws=50)
     assert idata.posterior["gene_effect"].shape == (1, 50, small_screen.genes.size)
     assert idata.posterior.attrs["iterations"] == 300

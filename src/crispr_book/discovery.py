@@ -117,6 +117,7 @@ _NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "essential_threshold": ("a finite number (log2 fold change)", check_real),
     "call_probability": ("a probability", check_probability),
     "predictive_draws": ("a positive integer", check_positive_int),
+    "shared_draws": ("a positive integer", check_positive_int),
     "parameterization": (
         "one of " + ", ".join(PARAMETERIZATIONS),
         lambda name, value: check_choice(name, value, PARAMETERIZATIONS),

@@ -706,3 +706,16 @@ def plot_copy_number_effects(table: pd.DataFrame, title: str) -> gg.ggplot:
         )
         + theme_crispr()
     )
+
+
+def plot_fit_costs(table: pd.DataFrame, title: str) -> gg.ggplot:
+    """Seconds each fit took against the genes it covered, one colour per
+    method, log scales (``table``: ``method``, ``genes``, ``seconds``)."""
+    return (
+        gg.ggplot(table, gg.aes(x="genes", y="seconds", colour="method"))
+        + gg.geom_point(size=3)
+        + gg.scale_x_log10()
+        + gg.scale_y_log10()
+        + gg.labs(x="genes fitted", y="seconds (compile + fit)", colour="", title=title)
+        + theme_crispr()
+    )

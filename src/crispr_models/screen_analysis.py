@@ -17,9 +17,20 @@ from sklearn.metrics import (
     roc_curve,
 )
 
-from crispr_models.input_checks import RandomSource, check_positive_int, check_rng
+from crispr_models.input_checks import (
+    RandomSource,
+    check_non_negative_int,
+    check_positive_int,
+    check_rng,
+)
 from crispr_models.screen_data import Screen, log_fold_changes
-from crispr_models.screen_model import DIPLOID, copy_number_label, copy_number_level
+from crispr_models.screen_model import (
+    DIPLOID,
+    GeneLayout,
+    compile_guide_marginal,
+    compile_log_integrand,
+    copy_number_level,
+)
 
 #: Reference-set labels in the tables below.
 ESSENTIAL, NON_ESSENTIAL = "essential", "non-essential"
@@ -120,9 +131,12 @@ def replicate_log_fold_changes(
     screen: Screen, draws: xr.Dataset | xr.DataTree, rng: RandomSource, num_draws: int = 100
 ) -> np.ndarray:
     """Predictive guide log2 fold changes, ``num_draws`` x guides: for evenly
-    spaced draws of ``draws`` (a posterior or prior with ``guide_lfc`` and
-    ``excess_cv``), new counts of every guide in every replicate from the
-    negative binomial, turned into fold changes as the observed ones were."""
+    spaced draws of ``draws`` (a posterior or prior of
+    :func:`~crispr_models.screen_model.read_count_model`), each guide's fold
+    change drawn given its counts (:func:`draw_guide_fold_changes`; for a
+    prior, whatever the counts say is what the draw would have to explain),
+    new counts in every replicate from the negative binomial, turned into
+    fold changes as the observed ones were."""
     rng = check_rng(rng)
     if isinstance(draws, xr.DataTree):  # a group of a fit, e.g. idata.posterior
         draws = draws.to_dataset()
@@ -130,17 +144,52 @@ def replicate_log_fold_changes(
     total = stacked.sizes["sample"]
     chosen = np.linspace(0, total - 1, min(check_positive_int("num_draws", num_draws), total))
     stacked = stacked.isel(sample=chosen.astype(int))
-    lfc = stacked["guide_lfc"].transpose("sample", "guide").to_numpy()
+    layout = GeneLayout.of(screen)
+    gene_lfc = stacked["gene_lfc"].transpose("sample", "gene").to_numpy()
+    effect = (
+        stacked["copy_number_effect"].transpose("sample", ...).to_numpy()
+        if "copy_number_effect" in stacked
+        else None
+    )
+    means = layout.guide_means(gene_lfc, effect)
+    sigma_guide = stacked["sigma_guide"].to_numpy()
     alpha = 1.0 / stacked["excess_cv"].to_numpy() ** 2
+    draw_fold_changes = guide_fold_change_sampler(screen)
     expected = screen.expected_log_counts()
-    out = np.empty(lfc.shape)
-    for d in range(lfc.shape[0]):
-        mu = np.exp(expected + np.log(2.0) * lfc[d][:, None])
+    out = np.empty(means.shape)
+    for d in range(means.shape[0]):
+        lfc = draw_fold_changes(means[d], sigma_guide[d], alpha[d], rng)
+        mu = np.exp(expected + np.log(2.0) * lfc[:, None])
         # NegBinom(mu, alpha) is numpy's (n, p) with n = alpha, p = alpha / (alpha + mu)
         counts = rng.negative_binomial(alpha[d], alpha[d] / (alpha[d] + mu))
         table = screen.guides.assign(**dict(zip(screen.replicates, counts.T, strict=True)))
         out[d] = log_fold_changes(replace(screen, guides=table)).to_numpy()
     return out
+
+
+def guide_fold_change_sampler(screen: Screen, proposals: int = 32):
+    """A function (guide means, sigma_guide, alpha, rng) -> one draw of each
+    guide's fold change given its counts, which the model integrates out.
+
+    Sampling-importance-resampling: ``proposals`` draws per guide from a
+    normal at the integrand's mode with 1.5 times its Laplace scale (wider,
+    so the weights stay bounded), one kept with probability proportional to
+    integrand / proposal density."""
+    marginal = compile_guide_marginal(screen)
+    log_integrand = compile_log_integrand(screen)
+
+    def draw(means, sigma_guide, alpha, rng):
+        _, mode, scale = marginal(means, sigma_guide, alpha)
+        width = 1.5 * scale
+        z = rng.standard_normal((means.size, proposals))
+        theta = mode[:, None] + width[:, None] * z
+        log_weight = log_integrand(theta, means, sigma_guide, alpha) + 0.5 * z**2
+        weight = np.exp(log_weight - log_weight.max(axis=1, keepdims=True))
+        cumulative = np.cumsum(weight, axis=1)
+        pick = (cumulative < rng.uniform(size=(means.size, 1)) * cumulative[:, -1:]).sum(axis=1)
+        return theta[np.arange(means.size), pick]
+
+    return draw
 
 
 def predictive_tree(screen: Screen, prior: np.ndarray, posterior: np.ndarray) -> xr.DataTree:
@@ -200,18 +249,12 @@ def by_copy_number(screen: Screen, gene_scores: dict[str, pd.Series]) -> pd.Data
 def copy_number_effect_table(idata: xr.DataTree, model: str) -> pd.DataFrame:
     """The fitted copy-number effect at each level, 0 at two copies: mean
     and central 94 % interval (``model`` labels the rows)."""
-    posterior = idata.posterior
-    levels = np.arange(copy_number_level(np.inf) + 1)
-    if "cn_slope" in posterior:
-        slope = posterior["cn_slope"].to_numpy().ravel()
-        draws = slope[:, None] * (levels - DIPLOID)[None, :]
-    else:
-        effect = posterior["cn_effect"].stack(sample=("chain", "draw")).transpose("sample", ...)
-        draws = np.insert(effect.to_numpy(), DIPLOID, 0.0, axis=1)
+    effect = idata.posterior["copy_number_effect"].stack(sample=("chain", "draw"))
+    draws = effect.transpose("sample", ...).to_numpy()
     return pd.DataFrame(
         {
             "model": model,
-            "copy_number": [copy_number_label(c) for c in levels],
+            "copy_number": effect["copy_number"].to_numpy(),
             "mean": draws.mean(axis=0),
             "lower": np.quantile(draws, 0.03, axis=0),
             "upper": np.quantile(draws, 0.97, axis=0),
@@ -219,21 +262,13 @@ def copy_number_effect_table(idata: xr.DataTree, model: str) -> pd.DataFrame:
     )
 
 
-def choose_genes(
-    genes: pd.Index, reference: pd.Series, num_genes: int, rng: RandomSource
-) -> pd.Index:
-    """``num_genes`` genes to fit (all when ``num_genes`` is 0 or more than
-    there are): reference genes up to half of them, the rest drawn from the
-    other genes, all at random with ``rng``."""
+def choose_genes(genes: pd.Index, num_genes: int, rng: RandomSource) -> pd.Index:
+    """A simple random sample of ``num_genes`` genes (all when ``num_genes``
+    is 0 or more than there are), drawn with ``rng``, in screen order. Simple
+    random, so that the shared parameters fitted to it are the genome's: a
+    sample rich in reference genes overstates the genes' spread."""
     rng = check_rng(rng)
+    num_genes = check_non_negative_int("num_genes", num_genes)
     if num_genes == 0 or num_genes >= len(genes):
         return genes
-    known = reference.reindex(genes).notna().to_numpy()
-    from_reference = min(int(known.sum()), num_genes // 2)
-    chosen = np.concatenate(
-        [
-            rng.choice(genes[known], from_reference, replace=False),
-            rng.choice(genes[~known], num_genes - from_reference, replace=False),
-        ]
-    )
-    return genes[genes.isin(chosen)]
+    return genes[genes.isin(rng.choice(genes, num_genes, replace=False))]

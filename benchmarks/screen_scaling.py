@@ -1,0 +1,158 @@
+"""The cost of scale on a real screen: each method at 1,000, 4,000 and all genes.
+
+    .venv/bin/python benchmarks/screen_scaling.py                     # 1000 4000 all
+    .venv/bin/python benchmarks/screen_scaling.py --sizes 1000 --draws 500
+
+Fits :func:`crispr_models.screen_model.read_count_model` (by-level copy
+number) to a simple random sample of the AU565 genes of each size (0: all),
+each method in its own process so that its peak memory is its own:
+
+- ``nuts``: nutpie, 2 chains x (draws + draws);
+- ``advi``: PyMC's mean-field ADVI, ``--iterations`` steps;
+- ``sample+grid``: nutpie on a ``--sample``-gene random sample (at most the
+  size), then every gene of the size integrated on a grid given 20 draws of
+  the shared parameters (:mod:`crispr_models.screen_genome`), as the chapter
+  does.
+
+Prints and writes (``--out``, default
+``benchmarks/results/screen_scaling.csv``) one row per method and
+size: compile and fit seconds, gradient evaluations per second (NUTS: leapfrog
+steps; ADVI: iterations, one gradient each), the lowest bulk ESS per second of
+sampling over the scalars and gene effects (NUTS only), peak resident memory
+(MB) of the process, and, against ``nuts`` at the same size when it ran, the
+RMSE of the gene effects in posterior sds, the median ratio of sds and how
+many essentiality calls change (P(effect < -1) >= 0.95). The chapter's own
+fits are timed in the chapter; these sizes are beyond the book's budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+METHODS = ("nuts", "advi", "sample+grid")
+SCALARS = ["intercept", "sigma_gene", "sigma_guide", "excess_cv", "cn_effect", "gene_effect"]
+
+
+def run_one(method: str, size: int, args: argparse.Namespace) -> dict:
+    """One method at one size, in this process; returns its row and writes
+    its gene effects next to the CSV for the comparison."""
+    import arviz as az
+
+    from crispr_models.fitting import fit_advi, sample_posterior
+    from crispr_models.screen_analysis import choose_genes, gene_effects
+    from crispr_models.screen_data import load_crispy_screen
+    from crispr_models.screen_genome import integrate_gene_effects, shared_parameter_draws
+    from crispr_models.screen_model import read_count_model
+    from crispr_models.settings import SamplerSettings
+
+    screen = load_crispy_screen()
+    rng = np.random.default_rng(args.seed)
+    genes = choose_genes(screen.genes, size, rng)
+    part = screen.restrict_to_genes(genes)
+    settings = SamplerSettings(draws=args.draws, tune=args.draws, chains=2)
+    row = {"method": method, "genes": genes.size, "guides": len(part.guides)}
+    if method == "advi":
+        idata = fit_advi(read_count_model(part), rng, iterations=args.iterations)
+        effects = gene_effects(idata, -1.0)
+        row |= {"compile_s": np.nan, "fit_s": idata.posterior.attrs["sampling_time"]}
+        row["gradients_per_s"] = args.iterations / row["fit_s"]
+    else:
+        fitted = part
+        if method == "sample+grid" and args.sample < genes.size:
+            fitted = part.restrict_to_genes(choose_genes(genes, args.sample, rng))
+        idata = sample_posterior(read_count_model(fitted), rng, settings)
+        attrs = idata.posterior.attrs
+        steps = int(idata.sample_stats["n_steps"].sum())
+        row |= {"compile_s": attrs["compile_time"], "fit_s": attrs["sampling_time"]}
+        row["gradients_per_s"] = steps / attrs["sampling_time"]
+        ess = az.ess(idata, var_names=SCALARS)
+        row["min_ess_per_s"] = min(float(v.min()) for v in ess.values()) / attrs["sampling_time"]
+        row["divergences"] = int(idata.sample_stats["diverging"].sum())
+        effects = gene_effects(idata, -1.0)
+        if method == "sample+grid":
+            start = time.perf_counter()
+            effects = integrate_gene_effects(
+                part, shared_parameter_draws(idata.posterior, 20), -1.0
+            )
+            row["grid_s"] = time.perf_counter() - start
+            row["fit_s"] += row["grid_s"]
+            row["sample_genes"] = fitted.genes.size
+    row["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    effects.to_csv(_effects_path(args.out, method, size))
+    return row
+
+
+def _effects_path(out: Path, method: str, size: int) -> Path:
+    return out.with_name(f"{out.stem}_{method.replace('+', '_')}_{size}.csv")
+
+
+def compare_with_nuts(table: pd.DataFrame, out: Path, sizes: list[int]) -> pd.DataFrame:
+    from crispr_models.screen_analysis import compare_approximation
+
+    for size in sizes:
+        reference = _effects_path(out, "nuts", size)
+        if not reference.exists():
+            continue
+        nuts = pd.read_csv(reference, index_col="gene")
+        for method in ("advi", "sample+grid"):
+            path = _effects_path(out, method, size)
+            if path.exists():
+                found = compare_approximation(nuts, pd.read_csv(path, index_col="gene"), 0.95)
+                at = (table["method"] == method) & (table["size"] == size)
+                for key in ("rmse_in_sd", "sd_ratio_median", "calls_changed"):
+                    table.loc[at, key] = found[key]
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 0])
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--iterations", type=int, default=20_000)
+    parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=103)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/screen_scaling.csv")
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)  # method size, in a child
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), args)))
+        return
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for size in args.sizes:
+        for method in args.methods:
+            command = [sys.executable, __file__, "--one", method, str(size)]
+            command += ["--draws", str(args.draws), "--iterations", str(args.iterations)]
+            command += [
+                "--sample",
+                str(args.sample),
+                "--seed",
+                str(args.seed),
+                "--out",
+                str(args.out),
+            ]
+            start = time.perf_counter()
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            row = json.loads(done.stdout.strip().splitlines()[-1])
+            row |= {"size": size, "process_s": time.perf_counter() - start}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            table = compare_with_nuts(pd.DataFrame(rows), args.out, args.sizes)
+            table.to_csv(args.out, index=False)
+    with pd.option_context("display.width", 200, "display.max_columns", 30):
+        print(table.round(3).to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
