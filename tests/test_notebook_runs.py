@@ -244,6 +244,28 @@ def test_benchmark_chapter_fits_the_quick_model_with_every_engine(quick_project)
     assert (table["min_ess_bulk"] > 0).all()
 
 
+def test_screen_chapter_fits_the_whole_genome_and_scores_it(quick_project):
+    """The quick run: every screened gene has an effect from the grid, the
+    grid agrees with NUTS on the sampled genes, and both scores beat chance
+    on the reference genes."""
+    from crispr_models.screen_data import load_crispy_screen
+
+    root, _ = quick_project
+    out = root / "book" / "generated" / "screen"
+    effects = pd.read_csv(out / "gene_effects.csv", index_col="gene")
+    assert set(effects.index) == set(load_crispy_screen().genes)
+    assert effects["prob_below"].between(0, 1).all() and (effects["sd"] > 0).all()
+    aucs = pd.read_csv(out / "essentiality_auc.csv", index_col="method")
+    assert list(aucs.index) == ["naive median", "count model"]
+    assert (aucs["roc_auc"] > 0.5).all()
+    costs = pd.read_csv(out / "fit_costs.csv")
+    assert costs["genes"].max() == len(effects)
+    assert costs.loc[costs["genes"] < len(effects), "genes"].eq(QUICK_SCREEN_GENES).all()
+
+
+QUICK_SCREEN_GENES = CHAPTERS["screen"].profile_overrides["quick"]["sample_genes"]
+
+
 def _glued(executed) -> dict:
     """The values a run glued for its prose, by name."""
     notebook = nbformat.read(executed, as_version=4)
