@@ -385,7 +385,7 @@ glue_values(
 )
 
 # %% [markdown]
-# ## What we learned
+# ## Conclusions
 #
 # - Of {glue:text}`screen_guides` guides ({glue:text}`screen_genes` genes),
 #   the naive median calls {glue:text}`screen_naive_high_copy` of the genes

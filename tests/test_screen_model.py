@@ -25,6 +25,7 @@ from crispr_models.screen_analysis import (
 from crispr_models.screen_data import gene_median_log_fold_change, load_crispy_screen
 from crispr_models.screen_genome import integrate_gene_effects, shared_parameter_draws
 from crispr_models.screen_model import (
+    _mean_terms,
     compile_guide_marginal,
     copy_number_level,
     copy_number_levels,
@@ -202,6 +203,22 @@ def test_the_guides_are_integrated_out_exactly(small_screen):
             for s in range(len(means))
         ]
         np.testing.assert_allclose(fast, brute, atol=1e-4)
+
+
+def test_a_vanishing_guide_sd_leaves_the_negative_binomial_at_the_mean(small_screen):
+    """As sigma_guide -> 0 the integral is the counts' likelihood at the
+    guide's mean. Computing theta - mean directly once made it 1,000 log
+    units too high at sigma_guide = 1e-18, a false mode that trapped a chain."""
+    guides = small_screen.restrict_to_genes(small_screen.genes[:20])
+    counts = guides.counts()
+    log_offset = guides.expected_log_counts()
+    means = np.random.default_rng(8).normal(-0.5, 1.0, len(counts))
+    alpha = 3.0
+    log_mu = log_offset + np.log(2.0) * means[:, None]
+    at_mean = pt.sum(_mean_terms(counts, log_mu, alpha), axis=1).eval()
+    marginal = compile_guide_marginal(guides)
+    for sigma in (1e-6, 1e-12, 1e-18):
+        np.testing.assert_allclose(marginal(means, sigma, alpha)[0], at_mean, atol=1e-6)
 
 
 def test_the_genome_integration_refuses_no_draws_and_holds_its_grid(small_screen):

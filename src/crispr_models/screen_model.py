@@ -244,36 +244,41 @@ def guide_log_marginal(
     observed = np.mean(np.log2((counts + 0.5) / np.exp(log_offset)), axis=1)
     observed_var = (np.mean(1.0 / (counts + 0.5), axis=1) + 1.0 / alpha) / (replicates * _LN2**2)
     prior_precision = 1.0 / sigma_guide**2
-    mode = (guide_mean * prior_precision + observed / observed_var) / (
-        prior_precision + 1.0 / observed_var
-    )
+    # Everything is computed as the offset from the guide's mean, never as
+    # theta - mean: with a small sigma_guide the prior precision is huge and
+    # the rounding error of that difference, squared and multiplied by it,
+    # made the log density noisy (a chain drifted to sigma_guide = 1e-18 and
+    # its step size fell to 1e-5).
+    offset = (observed - guide_mean) / observed_var / (prior_precision + 1.0 / observed_var)
     for _ in range(NEWTON_STEPS):
         slope, curvature = _log_integrand_derivatives(
-            counts, log_offset, mode, guide_mean, prior_precision, alpha
+            counts, log_offset, guide_mean, offset, prior_precision, alpha
         )
-        mode = mode + slope / curvature
+        offset = offset + slope / curvature
     _, curvature = _log_integrand_derivatives(
-        counts, log_offset, mode, guide_mean, prior_precision, alpha
+        counts, log_offset, guide_mean, offset, prior_precision, alpha
     )
     scale = 1.0 / pt.sqrt(curvature)
     nodes, weights = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
-    theta = mode[:, None] + np.sqrt(2.0) * scale[:, None] * nodes[None, :]
+    node_offset = offset[:, None] + np.sqrt(2.0) * scale[:, None] * nodes[None, :]
+    theta = guide_mean[:, None] + node_offset
     log_mu = log_offset[:, :, None] + _LN2 * theta[:, None, :]
     data_terms = pt.sum(_mean_terms(counts[:, :, None], log_mu, alpha), axis=1)
-    log_prior = -0.5 * (theta - guide_mean[:, None]) ** 2 * prior_precision - pt.log(sigma_guide)
+    log_prior = -0.5 * node_offset**2 * prior_precision - pt.log(sigma_guide)
     # the normal of the mode and scale at theta is exp(-node^2) / scale, up to sqrt(2 pi)
     log_proposal = -(nodes**2)[None, :] - pt.log(scale)[:, None]
     terms = data_terms + log_prior - log_proposal + np.log(weights / np.sqrt(np.pi))
-    return pt.logsumexp(terms, axis=1), mode, scale
+    return pt.logsumexp(terms, axis=1), guide_mean + offset, scale
 
 
-def _log_integrand_derivatives(counts, log_offset, theta, mean, prior_precision, alpha):
-    """First derivative and minus the second of the log integrand in theta."""
-    log_mu = log_offset + _LN2 * theta[:, None]
+def _log_integrand_derivatives(counts, log_offset, mean, offset, prior_precision, alpha):
+    """First derivative and minus the second of the log integrand in theta,
+    at theta = mean + offset."""
+    log_mu = log_offset + _LN2 * (mean + offset)[:, None]
     share = pt.sigmoid(log_mu - pt.log(alpha))  # mu / (alpha + mu)
     slope = _LN2 * pt.sum(counts - (alpha + counts) * share, axis=1)
     curvature = _LN2**2 * pt.sum((alpha + counts) * share * (1.0 - share), axis=1)
-    return slope - (theta - mean) * prior_precision, curvature + prior_precision
+    return slope - offset * prior_precision, curvature + prior_precision
 
 
 def compile_guide_marginal(screen: Screen) -> object:
