@@ -345,8 +345,8 @@ plotting.plot_essentiality_curves(
 
 # %% [markdown]
 # **Essentiality calls.** A gene is called essential when its posterior
-# probability of an effect below `essential_threshold` is at least
-# `call_probability`; the naive call is a median below the threshold.
+# probability of an effect below {glue:text}`screen_threshold` is at least
+# {glue:text}`screen_call_probability`; the naive call is a median below the threshold.
 
 # %%
 calls = essentiality_calls(genome, reference, call_probability)
@@ -361,6 +361,8 @@ save_table(artifacts_dir, "gene_effects", genome.join(naive.rename("naive")).res
 
 # %% tags=["remove-input"]
 glue_values(
+    screen_threshold=essential_threshold,
+    screen_call_probability=call_probability,
     screen_guides=f"{len(screen.guides):,}",
     screen_genes=f"{screen.genes.size:,}",
     screen_fitted_genes=f"{fitted_genes.size:,}",
@@ -407,7 +409,8 @@ glue_values(
 #   {glue:text}`screen_pr_naive`). The reference sets hold few amplified
 #   genes, so they measure the ranking of well-behaved genes more than the
 #   copy-number correction.
-# - Calls at posterior probability `call_probability`: false-positive rate
+# - Calls at posterior probability {glue:text}`screen_call_probability` of an
+#   effect below {glue:text}`screen_threshold`: false-positive rate
 #   on the non-essential genes {glue:text}`screen_fpr` (naive threshold
 #   {glue:text}`screen_naive_fpr`), {glue:text}`screen_sensitivity` of the
 #   essential genes called.
@@ -419,9 +422,9 @@ glue_values(
 # %% [markdown]
 # ## References
 #
-# ```{bibliography}
-# :filter: docname in docnames
-# ```
+# The works cited here are listed with the book's others on its
+# {doc}`references page </book/references>` (one bibliography for the book:
+# a second one on this page would list them twice).
 
 # %% [markdown]
 # ## Watermark
