@@ -421,16 +421,21 @@ CHAPTERS: dict[str, Chapter] = {
         Chapter(
             "screen",
             6,
-            # two chains on the two cores; NUTS on a gene sample, the genome on a grid
-            sampling=SamplerSettings(draws=1000, tune=1000, chains=2, target_accept=0.8),
+            # NUTS on a gene sample, the genome on a grid. Four chains, the
+            # book's default: with two the largest r-hat of 800 gene effects
+            # crossed 1.01 by chance (1.014 with 2 x 1000 draws), the
+            # between-chain variance having one degree of freedom. 1000 draws
+            # each: sigma_guide mixes slowest (150 genes, 4 x 500 draws: bulk
+            # ESS 279, tail 202 < 400; 4 x 1000: 877 and 693)
+            sampling=SamplerSettings(draws=1000, tune=500, chains=4, target_accept=0.8),
             defaults=_defaults(sample_genes=800, min_plasmid_reads=30),
             profile_overrides={
-                # the full draws: with 2 x 500 the largest r-hat of a few
-                # hundred gene effects crossed 1.01 by chance (1.016)
+                # the quick profile's own 2 x (2000 + 2000) would be two chains again
                 "quick": {
                     "sample_genes": 150,
                     "draws": 1000,
-                    "tune": 1000,
+                    "tune": 500,
+                    "chains": 4,
                     "predictive_draws": 30,
                     "shared_draws": 5,
                 }
