@@ -352,12 +352,12 @@ plotting.plot_essentiality_curves(
 calls = essentiality_calls(genome, reference, call_probability)
 model_calls = genome["prob_below"] >= call_probability
 naive_fpr = float(naive_calls[reference == "non-essential"].mean())
+save_table(artifacts_dir, "gene_effects", genome.join(naive.rename("naive")).reset_index())
 display(pd.Series(calls).to_frame("count model").T)
 print(
     f"model calls: {model_calls.sum():,} genes; {model_calls[high_copy].mean():.1%} of genes "
     f"at 6 or more copies against {model_calls[~high_copy].mean():.1%} of the others"
 )
-save_table(artifacts_dir, "gene_effects", genome.join(naive.rename("naive")).reset_index())
 
 # %% tags=["remove-input"]
 glue_values(

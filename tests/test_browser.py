@@ -51,6 +51,9 @@ SCREENSHOT_MAX_HEIGHT = 12000
 PAGE_REPORT = """
 const done = arguments[arguments.length - 1];
 (async () => {
+  if (document.readyState !== "complete") {
+    await new Promise((resolve) => window.addEventListener("load", resolve, {once: true}));
+  }
   if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
     await MathJax.startup.promise;
   }
