@@ -11,8 +11,10 @@ each method in its own process so that its peak memory is its own:
 - ``advi``: PyMC's mean-field ADVI, ``--iterations`` steps;
 - ``sample+grid``: nutpie on a ``--sample``-gene random sample (at most the
   size), then every gene of the size integrated on a grid given 20 draws of
-  the shared parameters (:mod:`crispr_models.screen_genome`), as the chapter
-  does.
+  the shared parameters and the gene hierarchy fitted again to every gene
+  (:func:`crispr_models.screen_genome.genome_wide_fit`), as the chapter
+  does; a second row, ``sample+grid, sample hierarchy``, is the same grid
+  with the sample's own gene hierarchy.
 
 Prints and writes (``--out``, default
 ``benchmarks/results/screen_scaling.csv``) one row per method and
@@ -40,18 +42,22 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = ("nuts", "advi", "sample+grid")
+#: The grid with the sample's own gene hierarchy: a second row of ``sample+grid``.
+SAMPLE_HIERARCHY = "sample+grid, sample hierarchy"
 SCALARS = ["intercept", "sigma_gene", "sigma_guide", "excess_cv", "cn_effect", "gene_effect"]
 
 
-def run_one(method: str, size: int, args: argparse.Namespace) -> dict:
-    """One method at one size, in this process; returns its row and writes
-    its gene effects next to the CSV for the comparison."""
+def run_one(method: str, size: int, args: argparse.Namespace) -> list[dict]:
+    """One method at one size, in this process; returns its rows and writes
+    its gene effects next to the CSV for the comparison. ``sample+grid``
+    gives two rows from one fit: the chapter's (the gene hierarchy fitted
+    again to every gene) and the grid given the sample's own hierarchy."""
     import arviz as az
 
     from crispr_models.fitting import fit_advi, sample_posterior
     from crispr_models.screen_analysis import choose_genes, gene_effects
     from crispr_models.screen_data import load_crispy_screen
-    from crispr_models.screen_genome import integrate_gene_effects, shared_parameter_draws
+    from crispr_models.screen_genome import genome_wide_fit, shared_parameter_draws
     from crispr_models.screen_model import read_count_model
     from crispr_models.settings import SamplerSettings
 
@@ -61,9 +67,10 @@ def run_one(method: str, size: int, args: argparse.Namespace) -> dict:
     part = screen.restrict_to_genes(genes)
     settings = SamplerSettings(draws=args.draws, tune=args.draws, chains=2)
     row = {"method": method, "genes": genes.size, "guides": len(part.guides)}
+    effects = {}
     if method == "advi":
         idata = fit_advi(read_count_model(part), rng, iterations=args.iterations)
-        effects = gene_effects(idata, -1.0)
+        effects[method] = gene_effects(idata, -1.0)
         row |= {"compile_s": np.nan, "fit_s": idata.posterior.attrs["sampling_time"]}
         row["gradients_per_s"] = args.iterations / row["fit_s"]
     else:
@@ -78,22 +85,21 @@ def run_one(method: str, size: int, args: argparse.Namespace) -> dict:
         ess = az.ess(idata, var_names=SCALARS)
         row["min_ess_per_s"] = min(float(v.min()) for v in ess.values()) / attrs["sampling_time"]
         row["divergences"] = int(idata.sample_stats["diverging"].sum())
-        effects = gene_effects(idata, -1.0)
+        effects[method] = gene_effects(idata, -1.0)
         if method == "sample+grid":
-            start = time.perf_counter()
-            effects = integrate_gene_effects(
-                part, shared_parameter_draws(idata.posterior, 20), -1.0
-            )
-            row["grid_s"] = time.perf_counter() - start
-            row["fit_s"] += row["grid_s"]
+            fit = genome_wide_fit(part, shared_parameter_draws(idata.posterior, 20), -1.0, rng)
+            row |= {"grid_s": fit.seconds, "fit_s": row["fit_s"] + fit.seconds}
             row["sample_genes"] = fitted.genes.size
+            effects = {method: fit.effects, SAMPLE_HIERARCHY: fit.given_sample}
     row["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    effects.to_csv(_effects_path(args.out, method, size))
-    return row
+    for name, table in effects.items():
+        table.to_csv(_effects_path(args.out, name, size))
+    return [row | {"method": name} for name in effects]
 
 
 def _effects_path(out: Path, method: str, size: int) -> Path:
-    return out.with_name(f"{out.stem}_{method.replace('+', '_')}_{size}.csv")
+    slug = "".join(c if c.isalnum() else "_" for c in method)
+    return out.with_name(f"{out.stem}_{slug}_{size}.csv")
 
 
 def compare_with_nuts(table: pd.DataFrame, out: Path, sizes: list[int]) -> pd.DataFrame:
@@ -104,7 +110,7 @@ def compare_with_nuts(table: pd.DataFrame, out: Path, sizes: list[int]) -> pd.Da
         if not reference.exists():
             continue
         nuts = pd.read_csv(reference, index_col="gene")
-        for method in ("advi", "sample+grid"):
+        for method in ("advi", "sample+grid", SAMPLE_HIERARCHY):
             path = _effects_path(out, method, size)
             if path.exists():
                 found = compare_approximation(nuts, pd.read_csv(path, index_col="gene"), 0.95)
@@ -144,10 +150,10 @@ def main() -> None:
             ]
             start = time.perf_counter()
             done = subprocess.run(command, capture_output=True, text=True, check=True)
-            row = json.loads(done.stdout.strip().splitlines()[-1])
-            row |= {"size": size, "process_s": time.perf_counter() - start}
-            rows.append(row)
-            print(json.dumps(row), flush=True)
+            for row in json.loads(done.stdout.strip().splitlines()[-1]):
+                row |= {"size": size, "process_s": time.perf_counter() - start}
+                rows.append(row)
+                print(json.dumps(row), flush=True)
             table = compare_with_nuts(pd.DataFrame(rows), args.out, args.sizes)
             table.to_csv(args.out, index=False)
     with pd.option_context("display.width", 200, "display.max_columns", 30):

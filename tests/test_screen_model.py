@@ -23,7 +23,11 @@ from crispr_models.screen_analysis import (
     replicate_log_fold_changes,
 )
 from crispr_models.screen_data import gene_median_log_fold_change, load_crispy_screen
-from crispr_models.screen_genome import integrate_gene_effects, shared_parameter_draws
+from crispr_models.screen_genome import (
+    genome_wide_fit,
+    integrate_gene_effects,
+    shared_parameter_draws,
+)
 from crispr_models.screen_model import (
     _mean_terms,
     compile_guide_marginal,
@@ -232,6 +236,31 @@ def test_the_genome_integration_refuses_no_draws_and_holds_its_grid(small_screen
     # genes that may not differ all sit at the intercept, whatever their counts
     pooled = integrate_gene_effects(small_screen, [{**draw, "sigma_gene": 0.001}], -1.0)
     assert pooled["mean"].to_numpy() == pytest.approx(draw["intercept"], abs=0.005)
+
+
+def test_the_genome_wide_fit_refits_the_hierarchy_on_real_genes(small_screen):
+    """On 200 AU565 genes: the grid given the draw is integrate_gene_effects',
+    and the re-fitted hierarchy keeps the draw's guide-level parameters and
+    moves the gene-level ones to where these genes put them."""
+    effect = np.array([0.5, 0.3, 0.0, -0.1, -0.2, -0.3, -0.4, -0.6, -1.0])
+    draw = {
+        "intercept": 0.4,
+        "sigma_gene": 0.2,
+        "sigma_guide": 0.15,
+        "excess_cv": 0.55,
+        "copy_number_effect": effect,
+    }
+    fit = genome_wide_fit(small_screen, [draw], -1.0, np.random.default_rng(0))
+    pd.testing.assert_frame_equal(
+        fit.given_sample, integrate_gene_effects(small_screen, [draw], -1.0), check_like=True
+    )
+    (refit,) = fit.hierarchies
+    assert refit["sigma_guide"] == draw["sigma_guide"] and refit["excess_cv"] == draw["excess_cv"]
+    # the draw's intercept of 0.4 is far above these genes' (the naive
+    # medians of the diploid genes are near 0): the refit moves towards them
+    assert refit["intercept"] < draw["intercept"] - 0.2
+    assert fit.effects["mean"].mean() < fit.given_sample["mean"].mean()
+    assert fit.effects.attrs["max_edge_density"] < 1e-2
 
 
 @pytest.fixture(scope="module")

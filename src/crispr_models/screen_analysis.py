@@ -251,10 +251,17 @@ def copy_number_effect_table(idata: xr.DataTree, model: str) -> pd.DataFrame:
     and central 94 % interval (``model`` labels the rows)."""
     effect = idata.posterior["copy_number_effect"].stack(sample=("chain", "draw"))
     draws = effect.transpose("sample", ...).to_numpy()
+    return effect_summary(draws, effect["copy_number"].to_numpy(), model)
+
+
+def effect_summary(draws: np.ndarray, copy_numbers: object, model: str) -> pd.DataFrame:
+    """Draws x levels of a copy-number effect as
+    :func:`copy_number_effect_table` gives them."""
+    draws = np.asarray(draws, dtype=float)
     return pd.DataFrame(
         {
             "model": model,
-            "copy_number": effect["copy_number"].to_numpy(),
+            "copy_number": np.asarray(copy_numbers),
             "mean": draws.mean(axis=0),
             "lower": np.quantile(draws, 0.03, axis=0),
             "upper": np.quantile(draws, 0.97, axis=0),

@@ -1,38 +1,65 @@
-"""The genome-wide fit: the shared parameters from NUTS on a random sample of
-genes, then every gene's effect integrated numerically given them.
+"""The genome-wide fit: NUTS on a random sample of genes for the guides'
+parameters, then every gene on a grid, and the gene-level hierarchy
+re-estimated from every gene.
 
 Given the shared parameters (intercept, copy-number effects, the two sds and
 the counts' dispersion) the genes of :func:`~crispr_models.screen_model.read_count_model`
 are independent, and each gene's posterior is one-dimensional: its fold
 change at its own copy number, with its guides integrated out by the same
-quadrature the model samples with. So it is computed on a grid, for all
-genes at once, for each of a few posterior draws of the shared parameters,
-and the draws are mixed. This is exact given the draws; what it assumes is
-that a random sample of genes pins the shared parameters as the whole
-genome would (their posterior sds on a sample are small: the chapter shows
-them), and it checks itself against NUTS on the sample's genes.
+quadrature the model samples with. So, for each of a few posterior draws of
+the shared parameters, every gene's log likelihood is tabulated on a grid
+(:func:`gene_likelihood_grids`), and the genes' posteriors follow from it
+(:func:`effects_on_grids`).
+
+Given the draws of a sample fit, this is exact: the chapter checks it against
+NUTS on the sample's genes. But the gene-level parameters (intercept,
+``sigma_gene``, one mean per copy-number level) are then those of the sample,
+where the rare copy numbers have a handful of genes each; fitted to 1,000 of
+4,000 genes they moved every gene at some levels by 0.1-0.5 posterior sds
+against NUTS on all 4,000 (``benchmarks/screen_scaling.py``).
+:func:`fit_gene_hierarchy` re-estimates them from every gene's tabulated
+likelihood: with thousands of genes their posterior is close to normal, so
+a Laplace approximation of it, one draw per grid, replaces the sample's.
+What stays from the sample are the guide-level parameters (``sigma_guide``,
+``excess_cv``), which every guide informs, and the within-gene copy-number
+shift of the few genes whose guides straddle a copy-number breakpoint (30
+of AU565's 17,223).
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import xarray as xr
+from scipy import optimize
+from scipy.special import logsumexp
 
-from crispr_models.input_checks import check_positive_int
+from crispr_models.input_checks import RandomSource, check_positive_int, check_rng
 from crispr_models.screen_data import Screen, log_fold_changes
-from crispr_models.screen_model import GeneLayout, compile_guide_marginal
+from crispr_models.screen_model import (
+    DIPLOID,
+    TOP_COPY_LEVEL,
+    GeneLayout,
+    compile_guide_marginal,
+    copy_number_labels,
+)
 
 #: Grid points per gene: a coarse pass finds where each gene's posterior
 #: lies, then each fine pass spans FINE_HALF_WIDTH_SDS of the last pass's
-#: sds around its mean; the last gives the moments and the tail probability.
+#: sds around its mean; the last is the tabulated grid.
 COARSE_POINTS, FINE_POINTS, FINE_PASSES = 25, 33, 2
 #: The coarse grid spans the gene's naive median fold change and its prior
 #: mean, this much (log2 units) beyond each; the fine grid's half-width is
-#: this many coarse sds.
-COARSE_MARGIN, FINE_HALF_WIDTH_SDS = 3.0, 6.0
+#: this many sds of the previous pass.
+COARSE_MARGIN, FINE_HALF_WIDTH_SDS = 3.0, 8.0
+
+#: The grid is placed for a prior on the genes this many times wider than
+#: the draw's, so that it still holds each gene's posterior once the gene
+#: hierarchy is fitted again (:func:`fit_gene_hierarchy`) and moves it.
+PLACEMENT_PRIOR_WIDENING = 2.0
 
 SHARED_PARAMETERS = ("intercept", "sigma_gene", "sigma_guide", "excess_cv")
 
@@ -53,14 +80,23 @@ def shared_parameter_draws(posterior: xr.DataTree | xr.Dataset, num_draws: int) 
     return draws
 
 
-def integrate_gene_effects(screen: Screen, draws: list[dict], threshold: float) -> pd.DataFrame:
-    """Every gene's effect (log2 fold change at two copies) given each of
-    ``draws`` (:func:`shared_parameter_draws`), mixed over the draws: mean,
-    sd, probability below ``threshold``, as
-    :func:`~crispr_models.screen_analysis.gene_effects` gives them from NUTS.
-    ``attrs`` hold the seconds taken and the largest posterior density left
-    at a fine grid's edge (relative to its mode; small means the grid held
-    the posterior)."""
+@dataclass(frozen=True)
+class GeneGrids:
+    """Per draw of the shared parameters, every gene's grid of fold changes
+    at its own level (genes x points) and its counts' log likelihood there."""
+
+    layout: GeneLayout
+    draws: list[dict]
+    points: list[np.ndarray]
+    log_likelihood: list[np.ndarray]
+    seconds: float
+
+
+def gene_likelihood_grids(screen: Screen, draws: list[dict]) -> GeneGrids:
+    """Tabulate every gene's log likelihood given each of ``draws``
+    (:func:`shared_parameter_draws`), on a grid placed where the gene's
+    posterior given that draw lies: the costly step, one pass over the
+    genome per draw and grid point."""
     if not draws:
         raise ValueError("draws is empty: give at least one draw of the shared parameters")
     start = time.perf_counter()
@@ -72,58 +108,239 @@ def integrate_gene_effects(screen: Screen, draws: list[dict], threshold: float) 
         .median()
         .to_numpy()
     )
-    results = [_given_shared(layout, marginal, naive, draw, threshold) for draw in draws]
+    points, log_likelihood = [], []
+    for draw in draws:
+        grid, found = _tabulate(layout, marginal, naive, draw)
+        points.append(grid)
+        log_likelihood.append(found)
+    return GeneGrids(layout, list(draws), points, log_likelihood, time.perf_counter() - start)
+
+
+def effects_on_grids(
+    grids: GeneGrids, threshold: float, hierarchies: list[dict] | None = None
+) -> pd.DataFrame:
+    """Every gene's effect (log2 fold change at two copies), mixed over the
+    grids: mean, sd, probability below ``threshold``, as
+    :func:`~crispr_models.screen_analysis.gene_effects` gives them from NUTS.
+    The gene-level parameters (intercept, ``sigma_gene``,
+    ``copy_number_effect``) are each grid's own draw's, or ``hierarchies``'
+    (one per grid, :func:`fit_gene_hierarchy`). ``attrs`` hold the largest
+    posterior density left at a grid's edge, relative to its mode (small
+    means the grid held the posterior)."""
+    hierarchies = grids.draws if hierarchies is None else hierarchies
+    if len(hierarchies) != len(grids.draws):
+        raise ValueError(
+            f"hierarchies has {len(hierarchies)} entries: give one per grid ({len(grids.draws)})"
+        )
+    results = [
+        _posterior_moments(grids.layout, grid, found, hierarchy, threshold)
+        for grid, found, hierarchy in zip(
+            grids.points, grids.log_likelihood, hierarchies, strict=True
+        )
+    ]
     means = np.stack([r[0] for r in results])
-    variances = np.stack([r[1] for r in results])
-    below = np.stack([r[2] for r in results])
     table = pd.DataFrame(
         {
-            # the law of total variance over the draws
             "mean": means.mean(axis=0),
-            "sd": np.sqrt(variances.mean(axis=0) + means.var(axis=0)),
-            "prob_below": below.mean(axis=0),
+            # the law of total variance over the grids
+            "sd": np.sqrt(np.stack([r[1] for r in results]).mean(axis=0) + means.var(axis=0)),
+            "prob_below": np.stack([r[2] for r in results]).mean(axis=0),
         },
-        index=pd.Index(layout.genes, name="gene"),
+        index=pd.Index(grids.layout.genes, name="gene"),
     )
-    table.attrs["seconds"] = time.perf_counter() - start
-    table.attrs["draws"] = len(draws)
+    table.attrs["draws"] = len(results)
     table.attrs["max_edge_density"] = float(max(r[3] for r in results))
     return table
 
 
-def _given_shared(layout: GeneLayout, marginal, naive, draw, threshold):
-    """Per gene, given one draw: mean and variance of the effect at two
-    copies, probability below ``threshold``, and the fine grids' edge density."""
+def integrate_gene_effects(screen: Screen, draws: list[dict], threshold: float) -> pd.DataFrame:
+    """Every gene's effect given ``draws`` of the shared parameters, all of
+    them (the gene-level ones included) the draws' own:
+    :func:`gene_likelihood_grids` then :func:`effects_on_grids`; ``attrs``
+    also hold the seconds taken."""
+    grids = gene_likelihood_grids(screen, draws)
+    table = effects_on_grids(grids, threshold)
+    table.attrs["seconds"] = grids.seconds
+    return table
+
+
+def fit_gene_hierarchy(grids: GeneGrids, rng: RandomSource) -> list[dict]:
+    """Re-estimate the by-level model's gene-level parameters from every
+    gene: for each grid, the posterior of the intercept, ``sigma_gene`` and
+    the copy-number level means given that grid's guide-level parameters,
+    with each gene's fold change integrated over its grid, approximated as
+    normal at its mode (in log ``sigma_gene``; the priors are the model's),
+    and one draw from it, drawn with ``rng``. Returns the grids' draws with
+    these parameters replaced, for :func:`effects_on_grids`."""
+    rng = check_rng(rng)
+    levels = grids.layout.gene_level
+    hierarchies = []
+    for draw, grid, found in zip(grids.draws, grids.points, grids.log_likelihood, strict=True):
+        mode, covariance = _laplace(levels, grid, found, _pack(draw))
+        hierarchies.append({**draw, **_unpack(rng.multivariate_normal(mode, covariance))})
+    return hierarchies
+
+
+@dataclass(frozen=True)
+class GenomeFit:
+    """:func:`genome_wide_fit`'s result: the gene effects given the sample's
+    own gene-level parameters (to check against NUTS on the sample), the
+    gene effects with the hierarchy re-estimated from every gene, those
+    hierarchies (one per grid), and the seconds it all took."""
+
+    given_sample: pd.DataFrame
+    effects: pd.DataFrame
+    hierarchies: list[dict]
+    seconds: float
+
+
+def genome_wide_fit(
+    screen: Screen, draws: list[dict], threshold: float, rng: RandomSource
+) -> GenomeFit:
+    """Every gene of ``screen`` given ``draws`` of a by-level sample fit:
+    :func:`gene_likelihood_grids`, then :func:`effects_on_grids` with the
+    draws' own hierarchy and with :func:`fit_gene_hierarchy`'s."""
+    rng = check_rng(rng)
+    start = time.perf_counter()
+    grids = gene_likelihood_grids(screen, draws)
+    hierarchies = fit_gene_hierarchy(grids, rng)
+    return GenomeFit(
+        effects_on_grids(grids, threshold),
+        effects_on_grids(grids, threshold, hierarchies),
+        hierarchies,
+        time.perf_counter() - start,
+    )
+
+
+def hierarchy_table(hierarchies: list[dict]) -> pd.DataFrame:
+    """The gene-level parameters of :func:`fit_gene_hierarchy`'s draws
+    (or of :func:`shared_parameter_draws`), one row per draw: intercept,
+    ``sigma_gene`` and the copy-number effect at each level, labelled."""
+    return pd.DataFrame(
+        [
+            {
+                "intercept": h["intercept"],
+                "sigma_gene": h["sigma_gene"],
+                **dict(zip(copy_number_labels(), h["copy_number_effect"], strict=True)),
+            }
+            for h in hierarchies
+        ]
+    )
+
+
+def _pack(draw: dict) -> np.ndarray:
+    """The hierarchy as the optimiser's vector: intercept, log sigma_gene
+    and the level means a + f(c) of every level but two copies."""
+    effect = np.zeros(TOP_COPY_LEVEL + 1)
+    if draw.get("copy_number_effect") is not None:
+        effect = np.asarray(draw["copy_number_effect"], dtype=float)
+    level_means = np.delete(draw["intercept"] + effect, DIPLOID)
+    return np.concatenate([[draw["intercept"], np.log(draw["sigma_gene"])], level_means])
+
+
+def _unpack(theta: np.ndarray) -> dict:
+    intercept, level_means = theta[0], np.insert(theta[2:], DIPLOID, theta[0])
+    return {
+        "intercept": float(intercept),
+        "sigma_gene": float(np.exp(theta[1])),
+        "copy_number_effect": level_means - intercept,
+    }
+
+
+def _hierarchy_log_posterior(theta, levels, grid, log_likelihood):
+    """Log posterior of the packed hierarchy (:func:`_pack`) and its
+    gradient; each gene's integral over its grid by the rectangle rule
+    (the grid's ends are far in the tails)."""
+    intercept, sigma = theta[0], np.exp(theta[1])
+    level_means = np.insert(theta[2:], DIPLOID, intercept)
+    z = (grid - level_means[levels][:, None]) / sigma
+    terms = log_likelihood - 0.5 * z**2
+    per_gene = logsumexp(terms, axis=1)
+    weights = np.exp(terms - per_gene[:, None])
+    free = theta[2:] - intercept
+    value = per_gene.sum() - len(grid) * theta[1]
+    # priors: a ~ N(0, 1), level means ~ N(a, 1), sigma_gene ~ HalfNormal(1)
+    # with the Jacobian of log sigma
+    value += -0.5 * intercept**2 - 0.5 * np.sum(free**2) - 0.5 * sigma**2 + theta[1]
+    by_level = np.bincount(levels, (weights * z).sum(axis=1) / sigma, minlength=len(level_means))
+    gradient = np.empty_like(theta)
+    gradient[0] = by_level[DIPLOID] - intercept + free.sum()
+    gradient[1] = np.sum(weights * z**2) - len(grid) - sigma**2 + 1.0
+    gradient[2:] = np.delete(by_level, DIPLOID) - free
+    return value, gradient
+
+
+def _laplace(levels, grid, log_likelihood, start, step=1e-5):
+    """Mode and covariance (minus the inverse Hessian, by central
+    differences of the gradient) of :func:`_hierarchy_log_posterior`."""
+
+    def negative(theta):
+        value, gradient = _hierarchy_log_posterior(theta, levels, grid, log_likelihood)
+        return -value, -gradient
+
+    found = optimize.minimize(negative, start, jac=True, method="BFGS", options={"gtol": 1e-6})
+    if not found.success and np.max(np.abs(found.jac)) > 1e-3:
+        raise RuntimeError(f"the gene hierarchy's mode was not found: {found.message}")
+    columns = [
+        negative(found.x + step * e)[1] - negative(found.x - step * e)[1]
+        for e in np.eye(len(start))
+    ]
+    hessian = np.array(columns) / (2.0 * step)
+    return found.x, np.linalg.inv(0.5 * (hessian + hessian.T))
+
+
+def _tabulate(layout: GeneLayout, marginal, naive, draw):
+    """One draw's grid (genes x points) and log likelihood on it, placed by
+    a coarse and :data:`FINE_PASSES` fine passes over the draw's posterior."""
     effect = draw.get("copy_number_effect")
-    gene_shift = np.asarray(layout.gene_shift(effect), dtype=float) * np.ones(len(layout.genes))
-    prior_mean = draw["intercept"] + gene_shift
+    alpha = 1.0 / draw["excess_cv"] ** 2
+    prior_mean = _prior_mean(layout, draw)
     # a gene's posterior lies between its data and its prior
     low = np.minimum(naive, prior_mean) - COARSE_MARGIN
     high = np.maximum(naive, prior_mean) + COARSE_MARGIN
     grid = low[:, None] + (high - low)[:, None] * np.linspace(0.0, 1.0, COARSE_POINTS)[None, :]
-    density = _log_posterior(layout, marginal, grid, effect, prior_mean, draw)
+    found = _log_likelihood(layout, marginal, grid, effect, draw["sigma_guide"], alpha)
     for _ in range(FINE_PASSES):
-        centre, sd = _placement(grid, density)
+        prior = _log_prior(grid, prior_mean, PLACEMENT_PRIOR_WIDENING * draw["sigma_gene"])
+        centre, sd = _placement(grid, found + prior)
         offsets = FINE_HALF_WIDTH_SDS * np.linspace(-1.0, 1.0, FINE_POINTS)
         grid = centre[:, None] + sd[:, None] * offsets[None, :]
-        density = _log_posterior(layout, marginal, grid, effect, prior_mean, draw)
+        found = _log_likelihood(layout, marginal, grid, effect, draw["sigma_guide"], alpha)
+    return grid, found
+
+
+def _prior_mean(layout: GeneLayout, hierarchy: dict) -> np.ndarray:
+    """Each gene's prior mean at its own level, a + f(c_g)."""
+    shift = layout.gene_shift(hierarchy.get("copy_number_effect"))
+    return hierarchy["intercept"] + np.asarray(shift, dtype=float) * np.ones(len(layout.genes))
+
+
+def _log_prior(grid, prior_mean, sigma_gene):
+    return -0.5 * ((grid - prior_mean[:, None]) / sigma_gene) ** 2
+
+
+def _log_likelihood(layout, marginal, grid, effect, sigma_guide, alpha):
+    """Each gene's counts' log likelihood at each point of its row of
+    ``grid`` (its fold change at its own level), guides integrated out."""
+    found = np.empty_like(grid)
+    for j in range(grid.shape[1]):
+        per_guide, _, _ = marginal(layout.guide_means(grid[:, j], effect), sigma_guide, alpha)
+        found[:, j] = np.bincount(layout.gene_index, per_guide, minlength=len(grid))
+    return found
+
+
+def _posterior_moments(layout, grid, log_likelihood, hierarchy, threshold):
+    """Per gene, given one grid and hierarchy: mean and variance of the
+    effect at two copies, probability below ``threshold``, and the grid's
+    edge density."""
+    prior_mean = _prior_mean(layout, hierarchy)
+    gene_shift = prior_mean - hierarchy["intercept"]
+    density = log_likelihood + _log_prior(grid, prior_mean, hierarchy["sigma_gene"])
     mean, variance = _moments(grid, density)
     below = _probability_below(grid, density, threshold + gene_shift)
     relative = np.exp(density - density.max(axis=1, keepdims=True))
     edge = float(np.max(np.maximum(relative[:, 0], relative[:, -1])))
     return mean - gene_shift, variance, below, edge
-
-
-def _log_posterior(layout, marginal, grid, effect, prior_mean, draw):
-    """Log posterior density (unnormalised) of each gene's fold change at
-    its own level, at each point of its row of ``grid`` (genes x points)."""
-    alpha = 1.0 / draw["excess_cv"] ** 2
-    density = -0.5 * ((grid - prior_mean[:, None]) / draw["sigma_gene"]) ** 2
-    for j in range(grid.shape[1]):
-        guide_means = layout.guide_means(grid[:, j], effect)
-        per_guide, _, _ = marginal(guide_means, draw["sigma_guide"], alpha)
-        density[:, j] += np.bincount(layout.gene_index, per_guide, minlength=len(grid))
-    return density
 
 
 def _placement(grid, log_density):
@@ -149,10 +366,28 @@ def _moments(grid, log_density):
 
 
 def _probability_below(grid, log_density, limit):
-    """P(value < limit) per gene, from the trapezoid rule on each gene's grid."""
-    density = np.exp(log_density - log_density.max(axis=1, keepdims=True))
-    steps = np.diff(grid, axis=1)
-    cells = 0.5 * (density[:, 1:] + density[:, :-1]) * steps
+    """P(value < limit) per gene, the log density taken as linear between
+    grid points (exact for an exponential within each cell, which a normal
+    nearly is across a cell of a third of its sd; the trapezoid rule on the
+    density was off by 0.02 at half an sd)."""
+    top = log_density.max(axis=1, keepdims=True)
+    left, right = log_density[:, :-1] - top, log_density[:, 1:] - top
+    cells = _exponential_integral(left, right, np.diff(grid, axis=1))
     cumulative = np.concatenate([np.zeros((len(grid), 1)), np.cumsum(cells, axis=1)], axis=1)
-    cumulative /= cumulative[:, -1:]
-    return np.array([np.interp(x, g, c) for x, g, c in zip(limit, grid, cumulative, strict=True)])
+    # the cell holding the limit, and the part of it below the limit
+    cell = np.clip((grid <= limit[:, None]).sum(axis=1) - 1, 0, grid.shape[1] - 2)
+    rows = np.arange(len(grid))
+    start, width = grid[rows, cell], grid[rows, cell + 1] - grid[rows, cell]
+    part = np.clip(limit - start, 0.0, width)
+    at_limit = left[rows, cell] + (right[rows, cell] - left[rows, cell]) * part / width
+    partial = _exponential_integral(left[rows, cell], at_limit, part)
+    return np.clip((cumulative[rows, cell] + partial) / cumulative[:, -1], 0.0, 1.0)
+
+
+def _exponential_integral(log_start, log_end, width):
+    """The integral over ``width`` of exp of the line from ``log_start`` to
+    ``log_end``."""
+    rise = log_end - log_start
+    safe = np.where(np.abs(rise) < 1e-8, 1.0, rise)
+    ratio = np.where(np.abs(rise) < 1e-8, 1.0 + 0.5 * rise, np.expm1(safe) / safe)
+    return width * np.exp(log_start) * ratio

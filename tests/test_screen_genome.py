@@ -1,0 +1,138 @@
+"""The genome-wide step's re-estimated gene hierarchy, on genes whose
+likelihoods are normal, where the answer is known in closed form."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize, stats
+from scipy.optimize import approx_fprime
+
+from crispr_models.screen_genome import (
+    FINE_POINTS,
+    GeneGrids,
+    _hierarchy_log_posterior,
+    _laplace,
+    _pack,
+    effects_on_grids,
+    fit_gene_hierarchy,
+)
+from crispr_models.screen_model import DIPLOID, TOP_COPY_LEVEL, GeneLayout
+
+TRUTH = {
+    "intercept": -0.3,
+    "sigma_gene": 0.5,
+    "copy_number_effect": np.array([0.4, 0.2, 0.0, -0.1, -0.2, -0.3, -0.5, -0.8, -1.2]),
+}
+NUM_GENES = 3000
+
+
+@pytest.fixture(scope="module")
+def normal_genes():
+    """Genes with a normal likelihood of known centre and sd, tabulated on
+    grids as :func:`gene_likelihood_grids` would place them; level 2 has many
+    genes, level 0 few, as in a screen."""
+    rng = np.random.default_rng(11)
+    levels = rng.choice(
+        TOP_COPY_LEVEL + 1, NUM_GENES, p=[0.01, 0.02, 0.2, 0.35, 0.2, 0.12, 0.04, 0.03, 0.03]
+    )
+    level_mean = TRUTH["intercept"] + TRUTH["copy_number_effect"]
+    truth = rng.normal(level_mean[levels], TRUTH["sigma_gene"])
+    likelihood_sd = rng.uniform(0.1, 0.4, NUM_GENES)
+    observed = rng.normal(truth, likelihood_sd)
+    grid = observed[:, None] + 8 * likelihood_sd[:, None] * np.linspace(-1, 1, FINE_POINTS)
+    log_likelihood = -0.5 * ((grid - observed[:, None]) / likelihood_sd[:, None]) ** 2
+    layout = GeneLayout(
+        np.arange(NUM_GENES), pd.Index([f"g{i}" for i in range(NUM_GENES)]), levels, levels
+    )
+    draw = {"intercept": 0.0, "sigma_gene": 1.0, "sigma_guide": 0.2, "excess_cv": 0.5}
+    grids = GeneGrids(layout, [draw], [grid], [log_likelihood], 0.0)
+    return grids, observed, likelihood_sd
+
+
+def _exact_negative_log_posterior(theta, levels, observed, likelihood_sd):
+    """The same posterior with each gene integrated in closed form: its
+    observation is N(level mean, sqrt(sigma_gene^2 + sd^2))."""
+    intercept, sigma = theta[0], np.exp(theta[1])
+    level_means = np.insert(theta[2:], DIPLOID, intercept)
+    scale = np.sqrt(sigma**2 + likelihood_sd**2)
+    value = stats.norm.logpdf(observed, level_means[levels], scale).sum()
+    value += stats.norm.logpdf(intercept) + stats.norm.logpdf(theta[2:], intercept).sum()
+    value += stats.halfnorm.logpdf(sigma) + theta[1]
+    return -value
+
+
+def test_the_hierarchy_gradient_is_the_log_posteriors(normal_genes):
+    grids, _, _ = normal_genes
+    levels, grid, found = grids.layout.gene_level, grids.points[0], grids.log_likelihood[0]
+    theta = _pack(TRUTH) + np.random.default_rng(2).normal(0, 0.1, 10)
+    _, gradient = _hierarchy_log_posterior(theta, levels, grid, found)
+    numeric = approx_fprime(theta, lambda t: _hierarchy_log_posterior(t, levels, grid, found)[0])
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-3)
+
+
+def _hessian(function, theta, step=1e-4):
+    """Central second differences of ``function`` at ``theta``."""
+    eye = np.eye(len(theta)) * step
+    return np.array(
+        [
+            [
+                (
+                    function(theta + a + b)
+                    - function(theta + a - b)
+                    - function(theta - a + b)
+                    + function(theta - a - b)
+                )
+                / (4 * step**2)
+                for b in eye
+            ]
+            for a in eye
+        ]
+    )
+
+
+def test_the_hierarchy_is_the_closed_form_posteriors_and_covers_the_truth(normal_genes):
+    """The Laplace mode and sds from the grids against the closed-form
+    posterior's mode and Hessian, and the truth within 4 of its sds."""
+    grids, observed, likelihood_sd = normal_genes
+    levels = grids.layout.gene_level
+    arguments = (levels, observed, likelihood_sd)
+    exact = optimize.minimize(_exact_negative_log_posterior, _pack(TRUTH), args=arguments)
+    exact_sd = np.sqrt(
+        np.diag(
+            np.linalg.inv(_hessian(lambda t: _exact_negative_log_posterior(t, *arguments), exact.x))
+        )
+    )
+    mode, covariance = _laplace(levels, grids.points[0], grids.log_likelihood[0], _pack(TRUTH))
+    np.testing.assert_array_less(np.abs(mode - exact.x), 0.01 * exact_sd)
+    np.testing.assert_allclose(np.sqrt(np.diag(covariance)), exact_sd, rtol=0.01)
+    assert np.all(np.abs(exact.x - _pack(TRUTH)) < 4 * exact_sd)
+
+
+def test_hierarchy_draws_are_reproducible_and_zero_at_two_copies(normal_genes):
+    grids, _, _ = normal_genes
+    first = fit_gene_hierarchy(grids, np.random.default_rng(3))[0]
+    again = fit_gene_hierarchy(grids, np.random.default_rng(3))[0]
+    np.testing.assert_array_equal(first["copy_number_effect"], again["copy_number_effect"])
+    assert first["copy_number_effect"][DIPLOID] == 0.0
+    assert first["sigma_guide"] == grids.draws[0]["sigma_guide"]
+
+
+def test_gene_effects_are_the_normal_posterior_given_the_hierarchy(normal_genes):
+    """Given a hierarchy each gene's posterior is normal-normal: precision-
+    weighted mean and sd in closed form, net of its level's effect; and one
+    hierarchy per grid is required."""
+    grids, observed, likelihood_sd = normal_genes
+    levels = grids.layout.gene_level
+    hierarchy = {**grids.draws[0], **TRUTH}
+    table = effects_on_grids(grids, -1.0, [hierarchy])
+    prior_mean = TRUTH["intercept"] + TRUTH["copy_number_effect"][levels]
+    precision = 1 / likelihood_sd**2 + 1 / TRUTH["sigma_gene"] ** 2
+    mean = (observed / likelihood_sd**2 + prior_mean / TRUTH["sigma_gene"] ** 2) / precision
+    sd = 1 / np.sqrt(precision)
+    effect = mean - TRUTH["copy_number_effect"][levels]
+    np.testing.assert_allclose(table["mean"], effect, atol=1e-3 * sd.min())
+    np.testing.assert_allclose(table["sd"], sd, rtol=1e-3)
+    below = stats.norm.cdf(-1.0, effect, sd)
+    np.testing.assert_allclose(table["prob_below"], below, atol=2e-3)
+    with pytest.raises(ValueError, match="one per grid"):
+        effects_on_grids(grids, -1.0, [hierarchy, hierarchy])
