@@ -18,8 +18,10 @@ each method in its own process so that its peak memory is its own:
 
 Prints and writes (``--out``, default
 ``benchmarks/results/screen_scaling.csv``) one row per method and
-size: compile and fit seconds, gradient evaluations per second (NUTS: leapfrog
-steps; ADVI: iterations, one gradient each), the lowest bulk ESS per second of
+size: compile and fit seconds, gradient evaluations per second (NUTS: the
+leapfrog steps of the kept draws over the seconds of warm-up and draws, a
+lower bound, since warm-up's steps are not kept; ADVI: iterations, one
+gradient each), the lowest bulk ESS per second of
 sampling over the scalars and gene effects (NUTS only), peak resident memory
 (MB) of the process, and, against ``nuts`` at the same size when it ran, the
 RMSE of the gene effects in posterior sds, the median ratio of sds and how

@@ -320,8 +320,10 @@ plotting.plot_copy_number_effects(
 
 # %% [markdown]
 # What each fit cost on this machine: compile and fit seconds, gradient
-# evaluations (leapfrog steps) per second and the lowest bulk ESS per second
-# of sampling among the gated parameters. The benchmark script
+# evaluations per second (the leapfrog steps of the kept draws over the
+# seconds of warm-up and draws: a lower bound, warm-up's steps are not
+# kept) and the lowest bulk ESS per second of sampling among the gated
+# parameters. The benchmark script
 # `benchmarks/screen_scaling.py` measures NUTS, ADVI and this grid at 1,000,
 # 4,000 and all genes, each with its peak memory.
 
@@ -339,7 +341,7 @@ costs = pd.DataFrame(
         }
         for form, (_, idata) in fits.items()
     ]
-    + [{"method": "grid given NUTS draws", "genes": len(genome), "fit_s": fit.seconds}]
+    + [{"method": "grid and gene hierarchy", "genes": len(genome), "fit_s": fit.seconds}]
 )
 costs["seconds"] = costs["compile_s"].fillna(0.0) + costs["fit_s"]
 peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
