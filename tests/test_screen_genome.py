@@ -23,7 +23,7 @@ TRUTH = {
     "sigma_gene": 0.5,
     "copy_number_effect": np.array([0.4, 0.2, 0.0, -0.1, -0.2, -0.3, -0.5, -0.8, -1.2]),
 }
-NUM_GENES = 3000
+NUM_GENES = 20000
 
 
 @pytest.fixture(scope="module")
