@@ -296,8 +296,10 @@ def _laplace(levels, grid, log_likelihood, start):
                 f"the gene hierarchy's posterior is not concave here: {error}"
             ) from error
         theta = theta + step
-        if -gradient @ step < 1e-8:  # squared distance to the mode in posterior sds
-            return theta, np.linalg.inv(_hessian_of(negative, theta))
+        # squared distance to the mode in posterior sds; this close, the
+        # Hessian just computed is the mode's (no second one is needed)
+        if -gradient @ step < 1e-8:
+            return theta, np.linalg.inv(hessian)
     raise RuntimeError(
         f"the gene hierarchy's mode was not found in {MAX_NEWTON_STEPS} Newton steps "
         f"(last step {np.sqrt(-gradient @ step):.1e} posterior sds)"
