@@ -87,12 +87,13 @@ def run_one(method: str, size: int, args: argparse.Namespace) -> list[dict]:
         ess = az.ess(idata, var_names=SCALARS)
         row["min_ess_per_s"] = min(float(v.min()) for v in ess.values()) / attrs["sampling_time"]
         row["divergences"] = int(idata.sample_stats["diverging"].sum())
-        effects[method] = gene_effects(idata, -1.0)
         if method == "sample+grid":
             fit = genome_wide_fit(part, shared_parameter_draws(idata.posterior, 20), -1.0, rng)
             row |= {"grid_s": fit.seconds, "fit_s": row["fit_s"] + fit.seconds}
             row["sample_genes"] = fitted.genes.size
             effects = {method: fit.effects, SAMPLE_HIERARCHY: fit.given_sample}
+        else:
+            effects[method] = gene_effects(idata, -1.0)
     row["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for name, table in effects.items():
         table.to_csv(_effects_path(args.out, name, size))
