@@ -10,11 +10,12 @@ each method in its own process so that its peak memory is its own:
 - ``nuts``: nutpie, 2 chains x (draws + draws);
 - ``advi``: PyMC's mean-field ADVI, ``--iterations`` steps;
 - ``sample+grid``: nutpie on a ``--sample``-gene random sample (at most the
-  size), then every gene of the size integrated on a grid given 20 draws of
-  the shared parameters and the gene hierarchy fitted again to every gene
+  size), then every gene of the size on a grid, with every shared parameter
+  fitted again to every gene and ``--shared-draws`` draws of them
   (:func:`crispr_models.screen_genome.genome_wide_fit`), as the chapter
-  does; a second row, ``sample+grid, sample hierarchy``, is the same grid
-  with the sample's own gene hierarchy.
+  does; a second row, ``sample+grid, sample parameters``, is the grid given
+  that many draws of the sample fit's own parameters (its time is not
+  counted).
 
 Prints and writes (``--out``, default
 ``benchmarks/results/screen_scaling.csv``) one row per method and
@@ -44,22 +45,26 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = ("nuts", "advi", "sample+grid")
-#: The grid with the sample's own gene hierarchy: a second row of ``sample+grid``.
-SAMPLE_HIERARCHY = "sample+grid, sample hierarchy"
+#: The grid with the sample's own shared parameters: a second row of ``sample+grid``.
+SAMPLE_PARAMETERS = "sample+grid, sample parameters"
 SCALARS = ["intercept", "sigma_gene", "sigma_guide", "excess_cv", "cn_effect", "gene_effect"]
 
 
 def run_one(method: str, size: int, args: argparse.Namespace) -> list[dict]:
     """One method at one size, in this process; returns its rows and writes
     its gene effects next to the CSV for the comparison. ``sample+grid``
-    gives two rows from one fit: the chapter's (the gene hierarchy fitted
-    again to every gene) and the grid given the sample's own hierarchy."""
+    gives two rows from one fit: the chapter's (the shared parameters fitted
+    again to every gene) and the grid given the sample's own."""
     import arviz as az
 
     from crispr_models.fitting import fit_advi, sample_posterior
     from crispr_models.screen_analysis import choose_genes, gene_effects
     from crispr_models.screen_data import load_crispy_screen
-    from crispr_models.screen_genome import genome_wide_fit, shared_parameter_draws
+    from crispr_models.screen_genome import (
+        genome_wide_fit,
+        integrate_gene_effects,
+        shared_parameter_draws,
+    )
     from crispr_models.screen_model import read_count_model
     from crispr_models.settings import SamplerSettings
 
@@ -88,16 +93,23 @@ def run_one(method: str, size: int, args: argparse.Namespace) -> list[dict]:
         row["min_ess_per_s"] = min(float(v.min()) for v in ess.values()) / attrs["sampling_time"]
         row["divergences"] = int(idata.sample_stats["diverging"].sum())
         if method == "sample+grid":
-            fit = genome_wide_fit(part, shared_parameter_draws(idata.posterior, 20), -1.0, rng)
+            draws = shared_parameter_draws(idata.posterior, args.shared_draws)
+            fit = genome_wide_fit(part, draws, -1.0, rng)
             row |= {"grid_s": fit.seconds, "fit_s": row["fit_s"] + fit.seconds}
             row["sample_genes"] = fitted.genes.size
-            effects = {method: fit.effects, SAMPLE_HIERARCHY: fit.given_sample}
+            row["peak_memory_mb"] = _peak_memory_mb()  # before the comparison's grid
+            given_sample = integrate_gene_effects(part, draws, -1.0)
+            effects = {method: fit.effects, SAMPLE_PARAMETERS: given_sample}
         else:
             effects[method] = gene_effects(idata, -1.0)
-    row["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    row.setdefault("peak_memory_mb", _peak_memory_mb())
     for name, table in effects.items():
         table.to_csv(_effects_path(args.out, name, size))
     return [row | {"method": name} for name in effects]
+
+
+def _peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _effects_path(out: Path, method: str, size: int) -> Path:
@@ -113,7 +125,7 @@ def compare_with_nuts(table: pd.DataFrame, out: Path, sizes: list[int]) -> pd.Da
         if not reference.exists():
             continue
         nuts = pd.read_csv(reference, index_col="gene")
-        for method in ("advi", "sample+grid", SAMPLE_HIERARCHY):
+        for method in ("advi", "sample+grid", SAMPLE_PARAMETERS):
             path = _effects_path(out, method, size)
             if path.exists():
                 found = compare_approximation(nuts, pd.read_csv(path, index_col="gene"), 0.95)
@@ -130,6 +142,7 @@ def main() -> None:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--iterations", type=int, default=20_000)
     parser.add_argument("--sample", type=int, default=1000)
+    parser.add_argument("--shared-draws", type=int, default=10)
     parser.add_argument("--seed", type=int, default=103)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/screen_scaling.csv")
     parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)  # method size, in a child

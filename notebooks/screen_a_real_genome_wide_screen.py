@@ -18,9 +18,8 @@
 # Given the parameters all genes share, though, the genes are independent and
 # each gene's posterior is one-dimensional. So NUTS fits the model to a simple
 # random sample of `sample_genes` genes; every gene of the genome is then
-# integrated on a grid given `shared_draws` posterior draws of the shared
-# parameters, checked against NUTS on the sampled genes, and the gene-level
-# parameters are fitted again from every gene
+# integrated on a grid (checked against NUTS on the sampled genes), and
+# every parameter the genes share is fitted again from all of them
 # ({py:mod}`crispr_models.screen_genome`). `sample_genes = 0` runs NUTS on
 # every gene.
 #
@@ -69,7 +68,12 @@ from crispr_models.screen_data import (
     load_crispy_screen,
     load_gene_set,
 )
-from crispr_models.screen_genome import genome_wide_fit, hierarchy_table, shared_parameter_draws
+from crispr_models.screen_genome import (
+    genome_wide_fit,
+    integrate_gene_effects,
+    parameter_table,
+    shared_parameter_draws,
+)
 from crispr_models.screen_model import copy_number_labels, copy_number_level, read_count_model
 from crispr_models.workflow import Experiment
 
@@ -80,7 +84,8 @@ min_plasmid_reads = 30  # guides with fewer plasmid reads are dropped
 essential_threshold = -1.0  # a gene is essential if its effect is below this log2 fold change
 call_probability = 0.95  # posterior probability needed to call a gene essential
 predictive_draws = 100  # posterior draws replicated for the predictive checks
-shared_draws = 20  # draws of the shared parameters the genome-wide fit integrates over
+shared_draws = 10  # draws of the shared parameters the genome-wide fit integrates over
+check_draws = 50  # draws of the sample fit the grid is checked with on the sampled genes
 artifacts_dir = ""  # set by crispr-models run: where the tables go
 
 # %% tags=["remove-cell"]
@@ -259,52 +264,62 @@ plotting.plot_predictive_checks(trees["by_level"])
 # %% [markdown]
 # ## The whole genome
 #
-# Every gene, given `shared_draws` posterior draws of the by-level fit's
-# shared parameters, on a grid
-# ({py:func}`~crispr_models.screen_genome.genome_wide_fit`). First with all
-# of the draws' parameters: on the sampled genes the grid must then agree
-# with NUTS's own gene effects (the RMSE of the means in posterior sds, the
-# median ratio of sds, and the essentiality calls that change).
+# Every gene, on a grid given draws of the parameters the genes share
+# ({py:mod}`~crispr_models.screen_genome`). First the grid itself is
+# checked: given `check_draws` posterior draws of the by-level fit, on the
+# sampled genes it must agree with NUTS's own gene effects (the RMSE of the
+# means in posterior sds, the median ratio of sds, and the essentiality
+# calls that change; with few draws, the draws' own Monte Carlo error
+# shows).
 #
-# But the gene-level parameters (the intercept, $\sigma_{\text{gene}}$ and
-# the mean of each copy-number level) are then the sample's, and a sample
-# of {glue:text}`screen_fitted_genes` genes holds only a few at the rare
-# copy numbers. So they are fitted again from every gene's likelihood on its
-# grid (a Laplace approximation: with thousands of genes their posterior is
-# nearly normal), one draw per grid; what stays from the sample are the
-# guides' sd and the counts' dispersion, which every guide informs.
-# `benchmarks/screen_scaling.py` checks both against NUTS on all of 4,000
-# genes: its row `sample+grid` is this chapter's method, and
-# `sample+grid, sample hierarchy` the grid with the sample's own.
+# But those parameters are the sample's, and a sample of
+# {glue:text}`screen_fitted_genes` genes knows them poorly: it holds only a
+# few genes at the rare copy numbers, and its guides pin down
+# $\sigma_{\text{guide}}$ only loosely. So every one of them is fitted
+# again from every gene
+# ({py:func}`~crispr_models.screen_genome.genome_wide_fit`): first
+# $\sigma_{\text{guide}}$ and the counts' dispersion, by Newton steps on
+# the genome's likelihood with each gene integrated over its grid; then,
+# given each of `shared_draws` draws of those, the gene hierarchy (the
+# intercept, $\sigma_{\text{gene}}$ and the mean of each copy-number
+# level). Both posteriors are approximated as normal at their modes: with
+# thousands of genes they nearly are. `benchmarks/screen_scaling.py` checks
+# the result against NUTS on every gene (its row `sample+grid`; the row
+# `sample+grid, sample parameters` is the grid with the sample's own).
 
 # %%
 by_level = fits["by_level"][1]
+agreement = compare_approximation(
+    gene_effects(by_level, essential_threshold),
+    integrate_gene_effects(
+        sample, shared_parameter_draws(by_level.posterior, check_draws), essential_threshold
+    ),
+    call_probability,
+)
+display(pd.Series(agreement).to_frame("grid against NUTS on the sampled genes").T.round(3))
 fit = genome_wide_fit(
     screen, shared_parameter_draws(by_level.posterior, shared_draws), essential_threshold, rng
 )
 genome = fit.effects
-agreement = compare_approximation(
-    gene_effects(by_level, essential_threshold), fit.given_sample, call_probability
-)
 print(
-    f"{len(genome):,} genes in {fit.seconds:.0f} s; the largest density left at a grid's "
+    f"{len(genome):,} genes in {fit.seconds:.0f} s ({fit.guide_fit.evaluations} passes over "
+    f"the genome to fit sigma_guide and excess_cv); the largest density left at a grid's "
     f"edge: {genome.attrs['max_edge_density']:.1e} of the mode"
 )
-display(pd.Series(agreement).to_frame("grid against NUTS on the sampled genes").T.round(3))
 
 # %%
-sample_hierarchy = hierarchy_table(shared_parameter_draws(by_level.posterior, 1000))
-genome_hierarchy = hierarchy_table(fit.hierarchies)
-hierarchy = pd.concat(
+sample_parameters = parameter_table(shared_parameter_draws(by_level.posterior, 1000))
+genome_parameters = parameter_table(fit.parameters)
+shared = pd.concat(
     {
-        f"NUTS, {fitted_genes.size:,} genes": sample_hierarchy.agg(["mean", "std"]).T,
-        f"every gene ({len(genome):,})": genome_hierarchy.agg(["mean", "std"]).T,
+        f"NUTS, {fitted_genes.size:,} genes": sample_parameters.agg(["mean", "std"]).T,
+        f"every gene ({len(genome):,})": genome_parameters.agg(["mean", "std"]).T,
     },
     axis=1,
 )
-flat = hierarchy.set_axis([f"{fit}: {stat}" for fit, stat in hierarchy.columns], axis=1)
-save_table(artifacts_dir, "gene_hierarchy", flat.reset_index(names="parameter"))
-display(hierarchy.round(3))
+flat = shared.set_axis([f"{fit}: {stat}" for fit, stat in shared.columns], axis=1)
+save_table(artifacts_dir, "shared_parameters", flat.reset_index(names="parameter"))
+display(shared.round(3))
 labels = copy_number_labels()
 plotting.plot_copy_number_effects(
     pd.concat(
@@ -312,7 +327,7 @@ plotting.plot_copy_number_effects(
             cn_table[cn_table["model"] == "by_level"].assign(
                 model=f"NUTS, {fitted_genes.size:,} genes"
             ),
-            effect_summary(genome_hierarchy[labels], labels, f"every gene ({len(genome):,})"),
+            effect_summary(genome_parameters[labels], labels, f"every gene ({len(genome):,})"),
         ]
     ),
     "Copy-number effect: the sample and every gene",
@@ -341,7 +356,7 @@ costs = pd.DataFrame(
         }
         for form, (_, idata) in fits.items()
     ]
-    + [{"method": "grid and gene hierarchy", "genes": len(genome), "fit_s": fit.seconds}]
+    + [{"method": "grid and shared parameters", "genes": len(genome), "fit_s": fit.seconds}]
 )
 costs["seconds"] = costs["compile_s"].fillna(0.0) + costs["fit_s"]
 peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -419,12 +434,17 @@ glue_values(
     screen_fpr=f"{calls['false_positive_rate']:.1%}",
     screen_naive_fpr=f"{naive_fpr:.1%}",
     screen_sensitivity=f"{calls['sensitivity']:.0%}",
-    screen_top_effect=round(float(genome_hierarchy[labels[-1]].mean()), 2),
-    screen_top_effect_sample=round(float(sample_hierarchy[labels[-1]].mean()), 2),
-    screen_sigma_gene=round(float(genome_hierarchy["sigma_gene"].mean()), 2),
-    screen_sigma_gene_sample=round(float(sample_hierarchy["sigma_gene"].mean()), 2),
-    screen_excess_cv=round(float(by_level.posterior["excess_cv"].mean()), 2),
-    screen_sigma_guide=round(float(by_level.posterior["sigma_guide"].mean()), 2),
+    screen_top_effect=round(float(genome_parameters[labels[-1]].mean()), 2),
+    screen_top_effect_sample=round(float(sample_parameters[labels[-1]].mean()), 2),
+    screen_sigma_gene=round(float(genome_parameters["sigma_gene"].mean()), 2),
+    screen_sigma_gene_sample=round(float(sample_parameters["sigma_gene"].mean()), 2),
+    screen_excess_cv=round(float(genome_parameters["excess_cv"].mean()), 2),
+    screen_sigma_guide=round(float(genome_parameters["sigma_guide"].mean()), 3),
+    screen_sigma_guide_sample=(
+        f"{sample_parameters['sigma_guide'].mean():.3f} "
+        f"± {sample_parameters['sigma_guide'].std():.3f}"
+    ),
+    screen_sigma_guide_sd=round(float(genome_parameters["sigma_guide"].std()), 3),
     screen_grid_seconds=f"{fit.seconds:.0f}",
     screen_grid_rmse=round(agreement["rmse_in_sd"], 2),
     screen_grid_sd_ratio=round(agreement["sd_ratio_median"], 2),
@@ -441,12 +461,16 @@ glue_values(
 #   model calls {glue:text}`screen_model_high_copy` and
 #   {glue:text}`screen_model_other`.
 # - Fitted by NUTS to {glue:text}`screen_fitted_genes` random genes and
-#   its gene-level parameters then to every gene, the model attributes
+#   its shared parameters then to every gene, the model attributes
 #   {glue:text}`screen_top_effect` log2 units to eight or more copies
 #   against two (the sample alone: {glue:text}`screen_top_effect_sample`)
 #   and gives each gene its effect at two copies; the genes' sd
 #   $\sigma_{\text{gene}}$ is {glue:text}`screen_sigma_gene` (the sample:
-#   {glue:text}`screen_sigma_gene_sample`).
+#   {glue:text}`screen_sigma_gene_sample`). The guides' sd around their
+#   gene is {glue:text}`screen_sigma_guide` ±
+#   {glue:text}`screen_sigma_guide_sd` from every gene, where the sample
+#   alone said {glue:text}`screen_sigma_guide_sample`: a sample's guides
+#   pin it down poorly.
 # - The whole genome took {glue:text}`screen_grid_seconds` s on the grid;
 #   given the sample's own parameters it agrees with NUTS on the sampled
 #   genes to an RMSE of {glue:text}`screen_grid_rmse` posterior sds, a
@@ -465,8 +489,8 @@ glue_values(
 #   essential genes called.
 # - The replicates agree poorly: the counts' extra-Poisson variation is
 #   {glue:text}`screen_excess_cv` (coefficient of variation), larger than the
-#   guides' spread around their gene ({glue:text}`screen_sigma_guide` log2
-#   units); this is why the guides are integrated out rather than sampled.
+#   guides' spread around their gene; this is why the guides are integrated
+#   out rather than sampled.
 
 # %% [markdown]
 # ## References

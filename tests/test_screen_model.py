@@ -238,28 +238,33 @@ def test_the_genome_integration_refuses_no_draws_and_holds_its_grid(small_screen
     assert pooled["mean"].to_numpy() == pytest.approx(draw["intercept"], abs=0.005)
 
 
-def test_the_genome_wide_fit_refits_the_hierarchy_on_real_genes(small_screen):
-    """On 200 AU565 genes: the grid given the draw is integrate_gene_effects',
-    and the re-fitted hierarchy keeps the draw's guide-level parameters and
-    moves the gene-level ones to where these genes put them."""
+def test_the_genome_wide_fit_refits_every_shared_parameter_on_real_genes(small_screen):
+    """On 200 AU565 genes, from two draws far from these genes' parameters:
+    the gene hierarchy moves to where the genes put it, sigma_guide and
+    excess_cv to their mode, and the draws of them scatter around it."""
     effect = np.array([0.5, 0.3, 0.0, -0.1, -0.2, -0.3, -0.4, -0.6, -1.0])
     draw = {
         "intercept": 0.4,
         "sigma_gene": 0.2,
-        "sigma_guide": 0.15,
-        "excess_cv": 0.55,
+        "sigma_guide": 0.02,
+        "excess_cv": 0.8,
         "copy_number_effect": effect,
     }
-    fit = genome_wide_fit(small_screen, [draw], -1.0, np.random.default_rng(0))
-    pd.testing.assert_frame_equal(
-        fit.given_sample, integrate_gene_effects(small_screen, [draw], -1.0), check_like=True
-    )
-    (refit,) = fit.hierarchies
-    assert refit["sigma_guide"] == draw["sigma_guide"] and refit["excess_cv"] == draw["excess_cv"]
-    # the draw's intercept of 0.4 is far above these genes' (the naive
+    draws = [draw, {**draw, "sigma_guide": 0.03, "excess_cv": 0.85}]
+    fit = genome_wide_fit(small_screen, draws, -1.0, np.random.default_rng(0))
+    given_draws = integrate_gene_effects(small_screen, draws, -1.0)
+    assert len(fit.parameters) == len(draws)
+    # the draws' intercept of 0.4 is far above these genes' (the naive
     # medians of the diploid genes are near 0): the refit moves towards them
-    assert refit["intercept"] < draw["intercept"] - 0.2
-    assert fit.effects["mean"].mean() < fit.given_sample["mean"].mean()
+    assert all(p["intercept"] < draw["intercept"] - 0.2 for p in fit.parameters)
+    assert fit.effects["mean"].mean() < given_draws["mean"].mean()
+    # the replicates' spread of AU565 is near 0.55 (every fit of it), far
+    # from the start; and every draw lies within 4 sds of the mode
+    guide_sd = np.sqrt(np.diag(fit.guide_fit.covariance))
+    assert abs(np.exp(fit.guide_fit.mode[1]) - 0.55) < 0.05
+    for p in fit.parameters:
+        logs = np.log([p["sigma_guide"], p["excess_cv"]])
+        assert np.all(np.abs(logs - fit.guide_fit.mode) < 4 * guide_sd)
     assert fit.effects.attrs["max_edge_density"] < 1e-2
 
 

@@ -118,6 +118,7 @@ _NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "call_probability": ("a probability", check_probability),
     "predictive_draws": ("a positive integer", check_positive_int),
     "shared_draws": ("a positive integer", check_positive_int),
+    "check_draws": ("a positive integer", check_positive_int),
     "parameterization": (
         "one of " + ", ".join(PARAMETERIZATIONS),
         lambda name, value: check_choice(name, value, PARAMETERIZATIONS),

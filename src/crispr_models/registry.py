@@ -440,9 +440,10 @@ CHAPTERS: dict[str, Chapter] = {
                     "chains": 4,
                     "predictive_draws": 30,
                     "shared_draws": 5,
+                    "check_draws": 20,
                 }
             },
-            typical_seconds=360,
+            typical_seconds=350,
         ),
         Chapter(
             "bench",

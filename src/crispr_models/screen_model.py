@@ -77,6 +77,17 @@ DIPLOID = 2
 QUADRATURE_NODES = 5
 NEWTON_STEPS = 2
 _LN2 = float(np.log(2.0))
+#: The priors' scales: normal for the intercept, the slope and the level
+#: means (about the intercept), half-normal for the sds and ``excess_cv``.
+#: :mod:`crispr_models.screen_genome` refits some of them outside PyMC.
+PRIOR_SCALES = {
+    "intercept": 1.0,
+    "cn_slope": 0.5,
+    "cn_level_mean": 1.0,
+    "sigma_gene": 1.0,
+    "sigma_guide": 0.5,
+    "excess_cv": 0.5,
+}
 
 
 def copy_number_level(copy_number: object) -> np.ndarray:
@@ -139,11 +150,13 @@ def _copy_number_effect(kind: str, intercept: object) -> object:
     if kind == "none":
         return None
     if kind == "linear":
-        slope = pm.Normal("cn_slope", mu=0.0, sigma=0.5)
+        slope = pm.Normal("cn_slope", mu=0.0, sigma=PRIOR_SCALES["cn_slope"])
         effect = slope * (levels - DIPLOID)
     else:
         # sampled as level means a + f(c): the counts fix those, not f alone
-        level_mean = pm.Normal("cn_level_mean", mu=intercept, sigma=1.0, dims="cn_level")
+        level_mean = pm.Normal(
+            "cn_level_mean", mu=intercept, sigma=PRIOR_SCALES["cn_level_mean"], dims="cn_level"
+        )
         free = pm.Deterministic("cn_effect", level_mean - intercept, dims="cn_level")
         effect = pt.concatenate([free[:DIPLOID], pt.zeros(1), free[DIPLOID:]])
     return pm.Deterministic("copy_number_effect", effect, dims="copy_number")
@@ -161,14 +174,14 @@ def read_count_model(screen: Screen, copy_number_effect: str = "by_level") -> pm
     if copy_number_effect == "by_level":
         coords["cn_level"] = copy_number_levels()
     with pm.Model(coords=coords) as model:
-        intercept = pm.Normal("intercept", mu=0.0, sigma=1.0)
+        intercept = pm.Normal("intercept", mu=0.0, sigma=PRIOR_SCALES["intercept"])
         effect = _copy_number_effect(copy_number_effect, intercept)
         gene_shift = layout.gene_shift(effect)
-        sigma_gene = pm.HalfNormal("sigma_gene", sigma=1.0)
+        sigma_gene = pm.HalfNormal("sigma_gene", sigma=PRIOR_SCALES["sigma_gene"])
         gene_lfc = pm.Normal("gene_lfc", mu=intercept + gene_shift, sigma=sigma_gene, dims="gene")
         pm.Deterministic("gene_effect", gene_lfc - gene_shift, dims="gene")
-        sigma_guide = pm.HalfNormal("sigma_guide", sigma=0.5)
-        excess_cv = pm.HalfNormal("excess_cv", sigma=0.5)
+        sigma_guide = pm.HalfNormal("sigma_guide", sigma=PRIOR_SCALES["sigma_guide"])
+        excess_cv = pm.HalfNormal("excess_cv", sigma=PRIOR_SCALES["excess_cv"])
         pm.Potential(
             "counts_log_likelihood",
             integrated_log_likelihood(
@@ -198,7 +211,8 @@ def negative_binomial_log_likelihood(counts: np.ndarray, log_mu: object, alpha: 
 def _count_constant_terms(counts: np.ndarray, alpha: object) -> object:
     """The terms of the summed negative-binomial log density free of the means."""
     values, multiplicity = np.unique(counts, return_counts=True)
-    constant = -np.sum(multiplicity * gammaln(values + 1.0))
+    constant = -float(np.sum(multiplicity * gammaln(values + 1.0)))
+    values, multiplicity = _as_float_x(values, multiplicity)
     gamma_terms = pt.sum(multiplicity * (pt.gammaln(values + alpha) - pt.gammaln(alpha)))
     return constant + gamma_terms + counts.size * alpha * pt.log(alpha)
 
@@ -239,7 +253,7 @@ def guide_log_marginal(
     by integrand / normal, so that it stays exact when a guide's counts sit
     far from its gene.
     """
-    counts = np.asarray(counts, dtype=float)
+    counts, log_offset = _as_float_x(counts, log_offset)
     replicates = counts.shape[1]
     observed = np.mean(np.log2((counts + 0.5) / np.exp(log_offset)), axis=1)
     observed_var = (np.mean(1.0 / (counts + 0.5), axis=1) + 1.0 / alpha) / (replicates * _LN2**2)
@@ -260,6 +274,7 @@ def guide_log_marginal(
     )
     scale = 1.0 / pt.sqrt(curvature)
     nodes, weights = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
+    nodes, log_weights = _as_float_x(nodes, np.log(weights / np.sqrt(np.pi)))
     node_offset = offset[:, None] + np.sqrt(2.0) * scale[:, None] * nodes[None, :]
     theta = guide_mean[:, None] + node_offset
     log_mu = log_offset[:, :, None] + _LN2 * theta[:, None, :]
@@ -267,8 +282,14 @@ def guide_log_marginal(
     log_prior = -0.5 * node_offset**2 * prior_precision - pt.log(sigma_guide)
     # the normal of the mode and scale at theta is exp(-node^2) / scale, up to sqrt(2 pi)
     log_proposal = -(nodes**2)[None, :] - pt.log(scale)[:, None]
-    terms = data_terms + log_prior - log_proposal + np.log(weights / np.sqrt(np.pi))
+    terms = data_terms + log_prior - log_proposal + log_weights
     return pt.logsumexp(terms, axis=1), guide_mean + offset, scale
+
+
+def _as_float_x(*arrays: np.ndarray) -> list[np.ndarray]:
+    """Numpy constants in PyTensor's float type, so that a float32 model
+    (``floatX="float32"``) is not cast back to float64 by its data."""
+    return [np.asarray(a, dtype=pytensor.config.floatX) for a in arrays]
 
 
 def _log_integrand_derivatives(counts, log_offset, mean, offset, prior_precision, alpha):
@@ -291,6 +312,15 @@ def compile_guide_marginal(screen: Screen) -> object:
     alpha = pt.dscalar("alpha")
     outputs = guide_log_marginal(screen.counts(), screen.expected_log_counts(), mean, sigma, alpha)
     return pytensor.function([mean, sigma, alpha], list(outputs))
+
+
+def compile_count_terms(screen: Screen) -> object:
+    """A numpy function of alpha: the counts' log-likelihood terms free of
+    the means (:func:`_count_constant_terms`), which
+    :func:`guide_log_marginal` leaves out and a fit of alpha needs."""
+    alpha = pt.dscalar("alpha")
+    counts = screen.counts().astype(np.int64)
+    return pytensor.function([alpha], _count_constant_terms(counts, alpha))
 
 
 def compile_log_integrand(screen: Screen) -> object:
