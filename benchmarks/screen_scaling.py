@@ -8,6 +8,9 @@ number) to a simple random sample of the AU565 genes of each size (0: all),
 each method in its own process so that its peak memory is its own:
 
 - ``nuts``: nutpie, 2 chains x (draws + draws);
+- ``nuts-float32``: the same in single precision (PyTensor's ``floatX``;
+  nutpie's own arithmetic stays double), compared with ``nuts``; not run
+  unless named in ``--methods``;
 - ``advi``: PyMC's mean-field ADVI, ``--iterations`` steps;
 - ``sample+grid``: nutpie on a ``--sample``-gene random sample (at most the
   size), then every gene of the size on a grid, with every shared parameter
@@ -18,7 +21,8 @@ each method in its own process so that its peak memory is its own:
   counted).
 
 Prints and writes (``--out``, default
-``benchmarks/results/screen_scaling.csv``) one row per method and
+``benchmarks/results/screen_scaling.csv``, and the figure of seconds
+against genes beside it as ``.png``) one row per method and
 size: compile and fit seconds, gradient evaluations per second (NUTS: the
 leapfrog steps of the kept draws over the seconds of warm-up and draws, a
 lower bound, since warm-up's steps are not kept; ADVI: iterations, one
@@ -44,7 +48,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-METHODS = ("nuts", "advi", "sample+grid")
+METHODS = ("nuts", "nuts-float32", "advi", "sample+grid")
+DEFAULT_METHODS = ("nuts", "advi", "sample+grid")
 #: The grid with the sample's own shared parameters: a second row of ``sample+grid``.
 SAMPLE_PARAMETERS = "sample+grid, sample parameters"
 SCALARS = ["intercept", "sigma_gene", "sigma_guide", "excess_cv", "cn_effect", "gene_effect"]
@@ -56,6 +61,7 @@ def run_one(method: str, size: int, args: argparse.Namespace) -> list[dict]:
     gives two rows from one fit: the chapter's (the shared parameters fitted
     again to every gene) and the grid given the sample's own."""
     import arviz as az
+    import pytensor
 
     from crispr_models.fitting import fit_advi, sample_posterior
     from crispr_models.screen_analysis import choose_genes, gene_effects
@@ -84,7 +90,9 @@ def run_one(method: str, size: int, args: argparse.Namespace) -> list[dict]:
         fitted = part
         if method == "sample+grid" and args.sample < genes.size:
             fitted = part.restrict_to_genes(choose_genes(genes, args.sample, rng))
-        idata = sample_posterior(read_count_model(fitted), rng, settings)
+        precision = "float32" if method == "nuts-float32" else pytensor.config.floatX
+        with pytensor.config.change_flags(floatX=precision):
+            idata = sample_posterior(read_count_model(fitted), rng, settings)
         attrs = idata.posterior.attrs
         steps = int(idata.sample_stats["n_steps"].sum())
         row |= {"compile_s": attrs["compile_time"], "fit_s": attrs["sampling_time"]}
@@ -125,7 +133,7 @@ def compare_with_nuts(table: pd.DataFrame, out: Path, sizes: list[int]) -> pd.Da
         if not reference.exists():
             continue
         nuts = pd.read_csv(reference, index_col="gene")
-        for method in ("advi", "sample+grid", SAMPLE_PARAMETERS):
+        for method in ("nuts-float32", "advi", "sample+grid", SAMPLE_PARAMETERS):
             path = _effects_path(out, method, size)
             if path.exists():
                 found = compare_approximation(nuts, pd.read_csv(path, index_col="gene"), 0.95)
@@ -138,7 +146,7 @@ def compare_with_nuts(table: pd.DataFrame, out: Path, sizes: list[int]) -> pd.Da
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 4000, 0])
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(DEFAULT_METHODS))
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--iterations", type=int, default=20_000)
     parser.add_argument("--sample", type=int, default=1000)
@@ -159,6 +167,8 @@ def main() -> None:
             command += [
                 "--sample",
                 str(args.sample),
+                "--shared-draws",
+                str(args.shared_draws),
                 "--seed",
                 str(args.seed),
                 "--out",
@@ -174,6 +184,19 @@ def main() -> None:
             table.to_csv(args.out, index=False)
     with pd.option_context("display.width", 200, "display.max_columns", 30):
         print(table.round(3).to_string(index=False))
+    save_figure(table, args.out.with_suffix(".png"))
+
+
+def save_figure(table: pd.DataFrame, path: Path) -> None:
+    """Seconds against genes, one colour per method: the chapter's cost
+    figure, for every size."""
+    from crispr_models.plotting import plot_fit_costs
+
+    costs = table[table["method"] != SAMPLE_PARAMETERS]  # the same fit's time
+    costs = costs.assign(seconds=costs["compile_s"].fillna(0.0) + costs["fit_s"])
+    figure = plot_fit_costs(costs, "AU565 on two cores: seconds by method")
+    figure.save(path, width=8, height=4.5, dpi=120, verbose=False)
+    print(f"figure: {path}")
 
 
 if __name__ == "__main__":

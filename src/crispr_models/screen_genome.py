@@ -20,18 +20,21 @@ parameters are then the sample's, and a sample knows them poorly:
   0.1 to 2 posterior sds (an RMSE of 0.41 sds, 18 of 4,000 calls changed)
   against NUTS on all 4,000 (``benchmarks/screen_scaling.py``);
 - the guide-level ones: a 1,000-gene sample put ``sigma_guide`` at
-  0.10 +- 0.035 where the whole genome's likelihood peaks near 0.155, and
-  the genome's gene sds came out 3 % narrower than NUTS's on all genes.
+  0.10 +- 0.035, the whole genome at 0.173 +- 0.005, and with the
+  sample's the genome's gene sds came out 3 % narrower than NUTS's on all
+  genes (median ratio 0.969; 1.003 with the genome's).
 
 :func:`genome_wide_fit` therefore re-estimates both from every gene, each
 by a normal approximation at its mode (with 17,000 genes the posterior of
 a dozen shared parameters is close to normal): ``sigma_guide`` and
 ``excess_cv`` by Newton steps on the genome's log marginal likelihood, the
 gene hierarchy profiled out (:func:`fit_guide_parameters`), then, given
-each draw of those, the gene hierarchy (:func:`fit_gene_hierarchy`). What
-stays from the sample is where to start, and the within-gene copy-number
-shift of the few genes whose guides straddle a copy-number breakpoint (30
-of AU565's 17,223).
+each draw of those, the gene hierarchy (:func:`fit_gene_hierarchy`). The
+sample gives where to start. One approximation remains: the few genes whose
+guides straddle a copy-number breakpoint (30 of AU565's 17,223) shift
+their guides by the copy-number effects of the grid's placement (the
+sample's while the guide-level parameters are fitted, then the genome's
+mode), not of each draw.
 """
 
 from __future__ import annotations
@@ -80,6 +83,10 @@ PROFILE_POINTS, PROFILE_HALF_WIDTH_SDS = 13, 6.0
 #: each (a sample's estimate can be 30 of the genome's sds away; a step that
 #: overshoots is halved), and done when one is under the second.
 MAX_STEP_SDS, CONVERGED_STEP_SDS = 20.0, 0.1
+#: Their finite differences span this many posterior sds (once the first
+#: Hessian gives them): central differences over one sd were off by 0.2 sd
+#: in the mode of a skewed 1,000-gene posterior.
+DIFFERENCE_STEP_SDS = 0.5
 #: The first finite-difference step of the guide-level parameters (log
 #: scale), as a share of the spread of the sample's draws: the genome has
 #: many times the sample's guides, and so a narrower posterior.
@@ -149,9 +156,13 @@ def gene_likelihood_grids(screen: Screen, draws: list[dict]) -> GeneGrids:
     return _grids(_Genome.of(screen), draws, time.perf_counter())
 
 
-def _grids(genome: _Genome, draws: list[dict], start: float) -> GeneGrids:
+def _require_draws(draws: list[dict]) -> None:
     if not draws:
         raise ValueError("draws is empty: give at least one draw of the shared parameters")
+
+
+def _grids(genome: _Genome, draws: list[dict], start: float) -> GeneGrids:
+    _require_draws(draws)
     points, log_likelihood = [], []
     for draw in draws:
         grid, found = _tabulate(genome, draw)
@@ -260,13 +271,14 @@ def fit_guide_parameters(screen: Screen, draws: list[dict]) -> GuideParameterFit
     their priors. Its mode is found by Newton steps on central differences
     (:func:`_newton_mode`), from the mean of ``draws`` (a sample fit's),
     with the grids placed once, for that mean."""
+    _require_draws(draws)
     genome = _Genome.of(screen)
     logs = np.log([[d[name] for name in GUIDE_PARAMETERS] for d in draws])
     mean = dict(zip(GUIDE_PARAMETERS, np.exp(logs.mean(axis=0)), strict=True))
     centre = {**draws[len(draws) // 2], **mean}
     grid = _profile_grid(genome, centre)
     hierarchy = [_pack(centre)]
-    evaluations = []
+    evaluations = [0]
 
     def log_posterior(log_values: np.ndarray) -> float:
         values = dict(zip(GUIDE_PARAMETERS, np.exp(log_values), strict=True))
@@ -277,45 +289,52 @@ def fit_guide_parameters(screen: Screen, draws: list[dict]) -> GuideParameterFit
         for name, log_value in zip(GUIDE_PARAMETERS, log_values, strict=True):
             # half-normal prior, with the Jacobian of the log
             value += -0.5 * (values[name] / PRIOR_SCALES[name]) ** 2 + log_value
-        evaluations.append((*log_values, value))
+        evaluations[0] += 1
         return value
 
-    spread = logs.std(axis=0) if len(draws) > 1 else np.full(len(GUIDE_PARAMETERS), 0.2)
+    # the draws' spread; where they do not vary, 0.2 (a fifth in the value)
+    spread = np.where(logs.std(axis=0) > 0.0, logs.std(axis=0), 0.2)
     mode, covariance = _newton_mode(
         log_posterior, logs.mean(axis=0), FIRST_STEP_OF_SAMPLE_SD * spread
     )
     log_posterior(mode)  # the hierarchy's mode at the mode
-    return GuideParameterFit(
-        mode, covariance, {**centre, **_unpack(hierarchy[0])}, len(evaluations)
-    )
+    return GuideParameterFit(mode, covariance, {**centre, **_unpack(hierarchy[0])}, evaluations[0])
 
 
 def _newton_mode(log_density, start: np.ndarray, step: np.ndarray) -> tuple:
     """Mode and covariance (the inverse of minus the Hessian) of a smooth,
-    nearly normal log density of a few parameters: Newton steps, each on the
-    gradient and Hessian by central differences over the current posterior
-    sds (``step`` at first), at most :data:`MAX_STEP_SDS` sds and halved
-    until the density rises, until one is under :data:`CONVERGED_STEP_SDS`.
-    Where the density is not concave (far in a tail; in the logs of sds it
-    can be convex), the step goes up the gradient instead,
-    :data:`MAX_STEP_SDS` finite-difference steps long."""
+    nearly normal log density of a few parameters: Newton steps on the
+    gradient and Hessian by central differences (over ``step`` at first,
+    then :data:`DIFFERENCE_STEP_SDS` of the current posterior sds), each at
+    most :data:`MAX_STEP_SDS` sds and halved until the density rises, until
+    one is under :data:`CONVERGED_STEP_SDS` or no point along it is higher
+    (the mode, to the differences' resolution: on a skewed density their
+    gradient is off by a fraction of an sd). Where the density is not
+    concave (far in a tail; in the logs of sds it can be convex), the step
+    goes up the gradient instead, :data:`MAX_STEP_SDS` differences long."""
     point, step = np.asarray(start, dtype=float), np.asarray(step, dtype=float)
     value = log_density(point)
     for _ in range(MAX_NEWTON_STEPS):
         gradient, hessian = _finite_difference_derivatives(log_density, point, value, step)
         concave = bool(np.all(np.linalg.eigvalsh(-hessian) > 0.0))
         if concave:
-            move = np.linalg.solve(-hessian, gradient)
-            sds = float(np.sqrt(move @ -hessian @ move))
-            move *= min(1.0, MAX_STEP_SDS / sds)
+            covariance = np.linalg.inv(-hessian)
+            move = covariance @ gradient
+            sds = float(np.sqrt(move @ gradient))
             if sds < CONVERGED_STEP_SDS:
-                return point + move, np.linalg.inv(-hessian)
+                return point + move, covariance
+            move *= min(1.0, MAX_STEP_SDS / sds)
         else:
             scaled = gradient * step
             move = MAX_STEP_SDS * step * scaled / np.linalg.norm(scaled)
-        point, value = _uphill(log_density, point, value, move)
+        found, found_value = _uphill(log_density, point, value, move)
+        if found_value < value:
+            if concave:
+                return point, covariance
+            break
+        point, value = found, found_value
         if concave:
-            step = np.sqrt(np.diag(np.linalg.inv(-hessian)))
+            step = DIFFERENCE_STEP_SDS * np.sqrt(np.diag(covariance))
     raise RuntimeError(
         f"the mode of the guide-level parameters' posterior was not found in "
         f"{MAX_NEWTON_STEPS} Newton steps (last at {np.exp(point)})"
@@ -323,8 +342,9 @@ def _newton_mode(log_density, start: np.ndarray, step: np.ndarray) -> tuple:
 
 
 def _uphill(log_density, point, value, move, halvings=6):
-    """``point + move``, the move halved until the density is no lower than
-    ``value`` (or after ``halvings``): the new point and its density."""
+    """``point + move``, the move halved until the density there is no
+    lower than ``value`` (at most ``halvings`` times): the point and its
+    density, which is lower than ``value`` if no halving found one."""
     for _ in range(halvings):
         found = log_density(point + move)
         if found >= value:

@@ -275,7 +275,8 @@ def guide_log_marginal(
     scale = 1.0 / pt.sqrt(curvature)
     nodes, weights = np.polynomial.hermite.hermgauss(QUADRATURE_NODES)
     nodes, log_weights = _as_float_x(nodes, np.log(weights / np.sqrt(np.pi)))
-    node_offset = offset[:, None] + np.sqrt(2.0) * scale[:, None] * nodes[None, :]
+    # a Python float, which PyTensor casts to floatX (a numpy one stays float64)
+    node_offset = offset[:, None] + 2.0**0.5 * scale[:, None] * nodes[None, :]
     theta = guide_mean[:, None] + node_offset
     log_mu = log_offset[:, :, None] + _LN2 * theta[:, None, :]
     data_terms = pt.sum(_mean_terms(counts[:, :, None], log_mu, alpha), axis=1)
