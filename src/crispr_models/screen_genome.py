@@ -271,25 +271,28 @@ def fit_guide_parameters(screen: Screen, draws: list[dict]) -> GuideParameterFit
     their priors. Its mode is found by Newton steps on central differences
     (:func:`_newton_mode`), from the mean of ``draws`` (a sample fit's),
     with the grids placed once, for that mean."""
+    return _fit_guide_parameters(_Genome.of(screen), draws)
+
+
+def _fit_guide_parameters(genome: _Genome, draws: list[dict]) -> GuideParameterFit:
     _require_draws(draws)
-    genome = _Genome.of(screen)
     logs = np.log([[d[name] for name in GUIDE_PARAMETERS] for d in draws])
     mean = dict(zip(GUIDE_PARAMETERS, np.exp(logs.mean(axis=0)), strict=True))
     centre = {**draws[len(draws) // 2], **mean}
     grid = _profile_grid(genome, centre)
-    hierarchy = [_pack(centre)]
-    evaluations = [0]
+    hierarchy, evaluations = _pack(centre), 0
 
     def log_posterior(log_values: np.ndarray) -> float:
+        nonlocal hierarchy, evaluations
         values = dict(zip(GUIDE_PARAMETERS, np.exp(log_values), strict=True))
         found = _log_likelihood(genome, grid, {**centre, **values})
-        hierarchy[0] = _hierarchy_mode(genome.layout.gene_level, grid, found, hierarchy[0])
-        value, _ = _hierarchy_log_posterior(hierarchy[0], genome.layout.gene_level, grid, found)
+        hierarchy = _hierarchy_mode(genome.layout.gene_level, grid, found, hierarchy)
+        value, _ = _hierarchy_log_posterior(hierarchy, genome.layout.gene_level, grid, found)
         value += float(genome.count_terms(values["excess_cv"] ** -2))
         for name, log_value in zip(GUIDE_PARAMETERS, log_values, strict=True):
             # half-normal prior, with the Jacobian of the log
             value += -0.5 * (values[name] / PRIOR_SCALES[name]) ** 2 + log_value
-        evaluations[0] += 1
+        evaluations += 1
         return value
 
     # the draws' spread; where they do not vary, 0.2 (a fifth in the value)
@@ -298,7 +301,7 @@ def fit_guide_parameters(screen: Screen, draws: list[dict]) -> GuideParameterFit
         log_posterior, logs.mean(axis=0), FIRST_STEP_OF_SAMPLE_SD * spread
     )
     log_posterior(mode)  # the hierarchy's mode at the mode
-    return GuideParameterFit(mode, covariance, {**centre, **_unpack(hierarchy[0])}, evaluations[0])
+    return GuideParameterFit(mode, covariance, {**centre, **_unpack(hierarchy)}, evaluations)
 
 
 def _newton_mode(log_density, start: np.ndarray, step: np.ndarray) -> tuple:
@@ -396,8 +399,9 @@ def genome_wide_fit(
     and the gene effects mixed over them (:func:`effects_on_grids`)."""
     rng = check_rng(rng)
     start = time.perf_counter()
-    guide_fit = fit_guide_parameters(screen, draws)
-    grids = gene_likelihood_grids(screen, guide_fit.draws(len(draws), rng))
+    genome = _Genome.of(screen)  # compiled once for both passes
+    guide_fit = _fit_guide_parameters(genome, draws)
+    grids = _grids(genome, guide_fit.draws(len(draws), rng), time.perf_counter())
     parameters = fit_gene_hierarchy(grids, rng)
     effects = effects_on_grids(grids, threshold, parameters)
     return GenomeFit(effects, parameters, guide_fit, time.perf_counter() - start)
@@ -464,15 +468,22 @@ def _hierarchy_log_posterior(theta, levels, grid, log_likelihood):
     return value, gradient
 
 
-def _hierarchy_mode(levels, grid, log_likelihood, start):
-    """The gene hierarchy's mode by BFGS from ``start`` (its last iterate:
-    near the mode, the log posterior's rounding error, not its gradient,
-    ends the search, and the value is then exact to far below 1e-6)."""
+def _hierarchy_negative(levels, grid, log_likelihood):
+    """Minus :func:`_hierarchy_log_posterior` and its gradient, as a
+    function of the packed hierarchy alone (for the optimisers)."""
 
     def negative(theta):
         value, gradient = _hierarchy_log_posterior(theta, levels, grid, log_likelihood)
         return -value, -gradient
 
+    return negative
+
+
+def _hierarchy_mode(levels, grid, log_likelihood, start):
+    """The gene hierarchy's mode by BFGS from ``start`` (its last iterate:
+    near the mode, the log posterior's rounding error, not its gradient,
+    ends the search, and the value is then exact to far below 1e-6)."""
+    negative = _hierarchy_negative(levels, grid, log_likelihood)
     return optimize.minimize(negative, start, jac=True, method="BFGS").x
 
 
@@ -483,11 +494,7 @@ def _laplace(levels, grid, log_likelihood, start):
     is under 1e-4 posterior sds (with 17,000 genes the log posterior is of
     order 1e5, and BFGS's line search stops on rounding before its gradient
     test does)."""
-
-    def negative(theta):
-        value, gradient = _hierarchy_log_posterior(theta, levels, grid, log_likelihood)
-        return -value, -gradient
-
+    negative = _hierarchy_negative(levels, grid, log_likelihood)
     theta = _hierarchy_mode(levels, grid, log_likelihood, start)
     for _ in range(MAX_NEWTON_STEPS):
         gradient, hessian = negative(theta)[1], _hessian_of(negative, theta)
