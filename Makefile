@@ -7,10 +7,11 @@ BIN := $(VENV)/bin
 PROFILE ?= full
 # Graphviz's dot draws the model graphs; Debian's Chromium and its driver
 # run the browser test (no browser is downloaded).
-BOOK_SYSTEM_PACKAGES := dot:graphviz
+# CRISPY (the screen chapter's peer) intersects guides and segments with BEDTools.
+BOOK_SYSTEM_PACKAGES := dot:graphviz bedtools:bedtools
 TEST_SYSTEM_PACKAGES := $(BOOK_SYSTEM_PACKAGES) /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver
 
-.PHONY: help install lock book quick-book test test-fast benchmark lint format sync clean \
+.PHONY: help install lock book quick-book test test-fast benchmark peers lint format sync clean \
 	book-system-packages test-system-packages
 
 help:
@@ -21,6 +22,7 @@ help:
 	@echo "make test        the test suite (quick profile notebooks, a book build, the book in Chromium)"
 	@echo "make test-fast   helpers, the command line and every chapter's structure (stubbed sampler)"
 	@echo "make benchmark   nutpie, PyMC and numpyro on every recommended model (CSV in benchmarks/results)"
+	@echo "make peers       MAGeCK2 (RRA, MLE), CRISPY and Chronos on the AU565 screen, scored as the book scores its model"
 	@echo "make lint        every pre-commit hook on every file (ruff, notebook pairs and shape, ...)"
 	@echo "make sync        pair notebooks/*.py with .ipynb for Jupyter (jupytext)"
 	@echo "make lock        rewrite requirements.lock from .venv after a dependency change"
@@ -36,7 +38,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 		echo "removing $(VENV): it runs a Python older than 3.12"; rm -rf $(VENV); fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[test,peers]"
 	touch $@
 
 book-system-packages:
@@ -64,6 +66,16 @@ test-fast: book-system-packages
 
 benchmark: install
 	$(BIN)/python benchmarks/sampler_benchmark.py
+
+# Chronos needs TensorFlow: it gets its own environment, so that the book's
+# (whose packages are a chapter input) stays as it is.
+PEERS_VENV := .venv-peers
+peers: book-system-packages
+	@$(MAKE) --no-print-directory install
+	@test -x $(PEERS_VENV)/bin/python || $(PYTHON) -m venv $(PEERS_VENV)
+	$(PEERS_VENV)/bin/python -m pip install --quiet "crispr-chronos==2.3.11" "psutil>=6"
+	$(BIN)/python benchmarks/peer_benchmark.py --chronos-python $(PEERS_VENV)/bin/python \
+		$(if $(wildcard book/generated/screen/gene_effects.csv),--model-effects book/generated/screen/gene_effects.csv)
 
 lint: install
 	$(BIN)/pre-commit run --all-files

@@ -247,7 +247,7 @@ def test_benchmark_chapter_fits_the_quick_model_with_every_engine(quick_project)
 def test_screen_chapter_fits_the_whole_genome_and_scores_it(quick_project):
     """The quick run: every screened gene has an effect from the grid, the
     grid agrees with NUTS on the sampled genes, and both scores beat chance
-    on the reference genes."""
+    on both reference sets."""
     from crispr_models.screen_data import load_crispy_screen
 
     root, _ = quick_project
@@ -255,12 +255,111 @@ def test_screen_chapter_fits_the_whole_genome_and_scores_it(quick_project):
     effects = pd.read_csv(out / "gene_effects.csv", index_col="gene")
     assert set(effects.index) == set(load_crispy_screen().genes)
     assert effects["prob_below"].between(0, 1).all() and (effects["sd"] > 0).all()
-    aucs = pd.read_csv(out / "essentiality_auc.csv", index_col="method")
-    assert list(aucs.index) == ["naive median", "count model"]
-    assert (aucs["roc_auc"] > 0.5).all()
+    separation = pd.read_csv(out / "separation.csv")
+    # the quick profile leaves the peers out: the naive median and the model
+    assert list(separation["method"].unique()) == ["naive median", "count model"]
+    assert set(separation["reference"]) == {"BAGEL", "DepMap"}
+    assert (separation["lower"] > 0.5).all()
+    assert (separation["lower"] <= separation["estimate"]).all()
+    methods = pd.read_csv(out / "methods.csv", index_col="method")
+    assert list(methods.index) == ["naive median", "count model"]
+    noise = pd.read_csv(out / "replicate_noise.csv")
+    assert set(noise["by"]) == {"abundance", "depletion"} and (noise["variance_to_mean"] > 0).all()
     costs = pd.read_csv(out / "fit_costs.csv")
     assert costs["genes"].max() == len(effects)
     assert costs.loc[costs["genes"] < len(effects), "genes"].eq(QUICK_SCREEN_GENES).all()
+
+
+def _write_small_screen(folder):
+    """Some of AU565's genes as a reader's own files (other column names, a
+    plasmid called pDNA, its own reference sets): every gene of chromosome
+    17 from 35 to 42 Mb (the ERBB2 amplicon) and the reference genes of
+    chromosomes 17 and 8."""
+    from crispr_models.screen_data import (
+        crispy_file,
+        load_crispy_screen,
+        load_gene_set,
+        load_segments,
+    )
+
+    screen = load_crispy_screen()
+    place = screen.guides.groupby("gene").agg(chr=("chr", "first"), position=("position", "median"))
+    window = place[(place["chr"] == "17") & place["position"].between(35e6, 42e6)].index
+    reference = load_gene_set(crispy_file("essential")) | load_gene_set(
+        crispy_file("non_essential")
+    )
+    known = place[place["chr"].isin(["17", "8"]) & place.index.isin(list(reference))].index
+    chosen = list(window.union(known))
+    guides = screen.restrict_to_genes(chosen).guides
+    counts = guides[["plasmid", *screen.replicates]].rename(
+        columns={"plasmid": "pDNA", **{r: f"day14_{i}" for i, r in enumerate(screen.replicates)}}
+    )
+    # the library sizes of the real screen: these guides are a part of it
+    counts.rename_axis("sgRNA").to_csv(folder / "counts.csv")
+    library = pd.DataFrame(
+        {
+            "sgRNA_ID": guides.index,
+            "Gene": guides["gene"],
+            "chr": "chr" + guides["chr"],
+            "start": guides["position"] - 11.5,
+            "end": guides["position"] + 11.5,
+        }
+    )
+    library.to_csv(folder / "library.csv", index=False)
+    segments = load_segments(crispy_file("copy_number"))
+    segments[segments["Chr"].isin(["17", "8"])].to_csv(folder / "segments.csv", index=False)
+    essential = pd.read_csv(crispy_file("essential"))
+    essential[essential["gene"].isin(chosen)].to_csv(folder / "essential.csv", index=False)
+    non_essential = pd.read_csv(crispy_file("non_essential"))
+    non_essential[non_essential["gene"].isin(chosen)].to_csv(folder / "non.csv", index=False)
+    return chosen
+
+
+def test_the_screen_chapter_analyses_a_readers_own_files(tmp_path):
+    """``crispr-models run screen`` with another screen's files renders that
+    screen's page: its genes, the peers on its guides, its own numbers."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    genes = _write_small_screen(folder)
+    assert 250 < len(genes) < 600
+    root = copy_project(tmp_path / "project")
+    files = {
+        "counts_file": "counts.csv",
+        "library_file": "library.csv",
+        "segments_file": "segments.csv",
+        "essential_file": "essential.csv",
+        "non_essential_file": "non.csv",
+    }
+    args = [f"--root={root}", "run", "screen", "--profile", "quick", "--no-progress"]
+    for name, file in files.items():
+        args += ["-p", name, str(folder / file)]
+    args += ["-p", "plasmid", "pDNA", "-p", "sample_genes", "100", "-p", "nuts_checks", "false"]
+    result = run_cli(*args, "-p", "peers", "true", "-p", "known_drivers", "('ERBB2',)")
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = root / "book" / "generated" / "screen"
+    effects = pd.read_csv(out / "gene_effects.csv", index_col="gene")
+    assert set(effects.index) == set(genes)
+    methods = pd.read_csv(out / "methods.csv", index_col="method")
+    assert list(methods.index) == [
+        "naive median",
+        "MAGeCK2 RRA",
+        "MAGeCK2 RRA --cnv-norm",
+        "CRISPY",
+        "count model",
+    ]
+    assert "ERBB2 percentile" in methods and (methods["seconds"] > 0).all()
+    # without nuts_checks, one NUTS fit (by level) and the grid
+    costs = pd.read_csv(out / "fit_costs.csv")
+    assert list(costs["method"]) == ["NUTS, by_level", "grid and shared parameters"]
+    executed = (root / "book" / "generated" / "screen.ipynb").read_text()
+    assert "Not the book's default run" in executed and "`counts_file` =" in executed
+    assert undefined_glue(root / "book" / "generated" / "screen.ipynb") == set()
+
+
+def test_a_missing_screen_file_is_refused_before_any_kernel(tmp_path):
+    result = run_cli("run", "screen", "-p", "counts_file", str(tmp_path / "none.csv"))
+    assert result.returncode == 2
+    assert "counts_file" in result.stderr and "none.csv" in result.stderr
 
 
 QUICK_SCREEN_GENES = CHAPTERS["screen"].profile_overrides["quick"]["sample_genes"]

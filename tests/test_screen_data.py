@@ -14,9 +14,12 @@ from crispr_models.screen_data import (
     load_crispy_screen,
     load_gene_set,
     load_library,
+    load_reference_set,
     load_screen,
+    load_screen_files,
     load_segments,
     log_fold_changes,
+    ploidy,
 )
 
 COUNTS = "guide,R1,R2,plasmid\ng1,10,12,30\ng2,0,3,25\ng3,7,9,40\n"
@@ -162,3 +165,34 @@ def test_crispys_example_screen_loads_from_the_installed_package():
     assert len(essential & set(screen.genes)) > 300
     with pytest.raises(ValueError, match="name must be one of counts"):
         crispy_file("plasmid")
+
+
+def test_gene_symbols_lose_a_trailing_entrez_id(tmp_path):
+    path = _write(tmp_path, "depmap.txt", "gene\nAAAS (8086)\nAAMP (14)\nB\n")
+    assert load_gene_set(path) == {"AAAS", "AAMP", "B"}
+    assert "RPL3" in load_gene_set(crispy_file("depmap_essential"))
+
+
+def test_ploidy_is_the_copy_number_averaged_over_the_segments_lengths(tmp_path):
+    segments = load_segments(_write(tmp_path, "s.csv", SEGMENTS))
+    # lengths 999, 7999, 799 at 2, 5 and 1 copies
+    assert ploidy(segments) == pytest.approx((999 * 2 + 7999 * 5 + 799) / (999 + 7999 + 799))
+    assert ploidy(load_crispy_screen().segments) == pytest.approx(3.69, abs=0.01)
+
+
+def test_a_screen_keeps_its_segments(tmp_path):
+    screen = _screen(tmp_path)
+    assert list(screen.segments["copy_number"]) == [2, 5, 1]
+    assert screen.restrict_to_genes(["B"]).segments is screen.segments
+
+
+def test_the_chapters_file_parameters_load_a_screen_or_the_example(tmp_path):
+    counts, library = _write(tmp_path, "c.csv", COUNTS), _write(tmp_path, "l.csv", LIBRARY)
+    screen = load_screen_files(str(counts), "plasmid", str(library), "", 26)
+    assert list(screen.guides.index) == ["g1", "g3"] and screen.segments is None
+    assert (screen.guides["copy_number"] == 2).all()
+    with pytest.raises(ScreenDataError, match="plasmid, library_file given without counts_file"):
+        load_screen_files("", "plasmid", str(library))
+    with pytest.raises(ScreenDataError, match="needs plasmid .* and library_file"):
+        load_screen_files(str(counts), "", str(library))
+    assert load_reference_set("", "essential") == load_gene_set(crispy_file("essential"))

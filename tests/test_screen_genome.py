@@ -177,3 +177,24 @@ def test_the_newton_mode_is_found_from_a_convex_tail():
     # 0.1 sd from the mode; 0.1 sd away this density's covariance differs
     # from the mode's by up to 2.2 % (by the same central differences)
     np.testing.assert_allclose(covariance, np.linalg.inv(-hessian), rtol=0.03)
+
+
+def _narrow_normal_in_sds(log_values):
+    """:func:`_normal_in_sds` with sds ten times smaller (0.001, 0.0004), as
+    the whole genome pins the guide-level parameters down."""
+    values = np.exp(log_values)
+    z = (values - np.array([0.15, 0.55])) / np.array([0.001, 0.0004])
+    return -0.5 * (z[0] ** 2 - z[0] * z[1] + z[1] ** 2) / 0.75 + log_values.sum()
+
+
+def test_the_newton_mode_is_found_from_hundreds_of_sds_away():
+    """A start drawn from the prior (the stubbed-sampler runs): 0.3 and 0.3,
+    150 and 625 sds away. Steps of at most 20 sds take over 30 Newton steps;
+    the limit that grows after each full step finds the mode within the
+    budget, to 0.1 sd."""
+    start, step = np.log([0.3, 0.3]), np.array([0.01, 0.01])
+    mode, covariance = _newton_mode(_narrow_normal_in_sds, start, step)
+    exact = optimize.minimize(
+        lambda u: -_narrow_normal_in_sds(u), np.log([0.15, 0.55]), tol=1e-14
+    ).x
+    assert np.all(np.abs(mode - exact) < 0.1 * np.sqrt(np.diag(covariance)))

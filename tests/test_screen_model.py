@@ -11,15 +11,11 @@ import xarray as xr
 from scipy import stats
 
 from crispr_models.screen_analysis import (
-    ESSENTIAL,
-    NON_ESSENTIAL,
     choose_genes,
     compare_approximation,
     copy_number_effect_table,
-    essentiality_auc,
-    essentiality_calls,
     gene_effects,
-    reference_labels,
+    mark_not_estimable,
     replicate_log_fold_changes,
 )
 from crispr_models.screen_data import gene_median_log_fold_change, load_crispy_screen
@@ -36,6 +32,7 @@ from crispr_models.screen_model import (
     negative_binomial_log_likelihood,
     read_count_model,
 )
+from crispr_models.screen_scoring import ESSENTIAL, average_precision, reference_labels, roc_auc
 
 
 @pytest.fixture(scope="module")
@@ -136,33 +133,27 @@ def _effects(means, sds, below):
 
 
 def test_auc_is_the_probability_an_essential_gene_scores_lower():
-    reference = pd.Series(
-        [ESSENTIAL, ESSENTIAL, NON_ESSENTIAL, NON_ESSENTIAL, NON_ESSENTIAL],
-        index=[f"g{i}" for i in range(5)],
+    reference = reference_labels(
+        pd.Index([f"g{i}" for i in range(5)]),
+        frozenset({"g0", "g1"}),
+        frozenset({"g2", "g3", "g4"}),
     )
     scores = pd.Series([-2.0, 0.1, 0.0, 0.5, -0.1], index=reference.index)
+    truth = (reference == ESSENTIAL).to_numpy()
     # pairs (essential, non-essential) with the essential lower: 3 of -2.0's, 1 of 0.1's
-    assert essentiality_auc(scores, reference)["roc_auc"] == pytest.approx(4 / 6)
-    perfect = pd.Series([-2.0, -1.0, 0.0, 0.5, 0.1], index=reference.index)
-    assert essentiality_auc(perfect, reference) == {
-        "roc_auc": 1.0,
-        "pr_auc": 1.0,
-        "essential": 2,
-        "non_essential": 3,
-    }
+    assert roc_auc(truth, -scores.to_numpy())[0] == pytest.approx(4 / 6)
+    perfect = -np.array([-2.0, -1.0, 0.0, 0.5, 0.1])
+    assert roc_auc(truth, perfect)[0] == average_precision(truth, perfect)[0] == 1.0
 
 
-def test_calls_count_false_positives_on_the_non_essential_genes():
-    effects = _effects([-2, -1.5, -1.2, 0, 0.1], [0.1] * 5, [1.0, 0.99, 0.97, 0.2, 0.0])
-    reference = reference_labels(effects.index, frozenset({"g0", "g1"}), frozenset({"g2", "g3"}))
-    calls = essentiality_calls(effects, reference, 0.98)
-    assert calls == {
-        "called": 2,
-        "sensitivity": 1.0,
-        "false_positive_rate": 0.0,
-        "false_positives": 0,
-    }
-    assert essentiality_calls(effects, reference, 0.95)["false_positive_rate"] == 0.5
+def test_genes_at_zero_copies_have_no_effect():
+    effects = _effects([-2.0, 0.1, -0.5], [0.2, 0.3, 0.1], [1.0, 0.0, 0.2])
+    effects.attrs["draws"] = 10
+    copy_number = pd.Series([0.0, 3.0, 0.4], index=effects.index)
+    marked = mark_not_estimable(effects, copy_number)
+    assert list(marked["estimable"]) == [False, True, True]
+    assert marked.loc["g0", ["mean", "sd", "prob_below"]].isna().all()
+    assert marked.loc["g1", "mean"] == 0.1 and marked.attrs == {"draws": 10}
 
 
 def test_an_approximation_equal_to_the_reference_changes_nothing():

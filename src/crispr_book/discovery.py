@@ -21,7 +21,9 @@ from crispr_book.style import parameters_cells
 from crispr_models.input_checks import (
     check_choice,
     check_choices,
+    check_names,
     check_non_negative_int,
+    check_optional_file,
     check_positive_int,
     check_positive_real,
     check_probability,
@@ -119,6 +121,18 @@ _NAMED_RULES: dict[str, tuple[str, Callable[[str, Any], Any]]] = {
     "predictive_draws": ("a positive integer", check_positive_int),
     "shared_draws": ("a positive integer", check_positive_int),
     "check_draws": ("a positive integer", check_positive_int),
+    "bootstrap_draws": ("a positive integer", check_positive_int),
+    "known_drivers": ("a tuple of gene symbols", check_names),
+    **{
+        name: ("'' (the AU565 example) or the path of an existing file", check_optional_file)
+        for name in (
+            "counts_file",
+            "library_file",
+            "segments_file",
+            "essential_file",
+            "non_essential_file",
+        )
+    },
     "parameterization": (
         "one of " + ", ".join(PARAMETERIZATIONS),
         lambda name, value: check_choice(name, value, PARAMETERIZATIONS),

@@ -88,3 +88,25 @@ def check_rng(rng: object) -> RandomSource:
             f"got {type(rng).__name__}"
         )
     return rng
+
+
+def check_optional_file(name: str, value: object) -> str:
+    """Return ``''`` as it is, or ``value`` as the absolute path of an
+    existing file (so that it still names the file from another folder)."""
+    from pathlib import Path
+
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a file path (a string) or '', got {value!r}")
+    if not value:
+        return value
+    path = Path(value).expanduser().resolve()
+    if not path.is_file():
+        raise ValueError(f"{name} must name an existing file, got {value!r} (no file {path})")
+    return str(path)
+
+
+def check_names(name: str, value: object) -> tuple[str, ...]:
+    """Return ``value`` if it is a tuple of non-empty strings (possibly empty)."""
+    if not isinstance(value, tuple | list) or not all(isinstance(v, str) and v for v in value):
+        raise TypeError(f"{name} must be a tuple of names (strings), got {value!r}")
+    return tuple(value)

@@ -670,7 +670,7 @@ def plot_scores_by_copy_number(table: pd.DataFrame, title: str) -> gg.ggplot:
 
 def plot_essentiality_curves(curves: pd.DataFrame, title: str) -> gg.ggplot:
     """ROC and precision-recall curves by method (``curves`` from
-    :func:`crispr_models.screen_analysis.essentiality_curves`)."""
+    :func:`crispr_models.screen_scoring.essentiality_curves`)."""
     axes = {"ROC": ("false-positive rate", "true-positive rate"), "PR": ("recall", "precision")}
     curves = curves.assign(
         curve=pd.Categorical(
@@ -718,4 +718,81 @@ def plot_fit_costs(table: pd.DataFrame, title: str) -> gg.ggplot:
         + gg.scale_y_log10()
         + gg.labs(x="genes fitted", y="seconds (compile + fit)", colour="", title=title)
         + theme_crispr()
+    )
+
+
+def plot_replicate_noise(table: pd.DataFrame, excess_cv: float, title: str) -> gg.ggplot:
+    r"""The counts' excess variance per read between replicates against the
+    count, one panel per grouping (``table`` from
+    :func:`crispr_models.screen_analysis.replicate_noise`, both groupings):
+    flat where the variance is proportional to the mean. The dashed line is
+    what one negative-binomial dispersion with coefficient of variation
+    ``excess_cv`` implies, :math:`c^2 \mu`."""
+    table = table.assign(
+        by=table["by"].map({"abundance": "bins of abundance", "depletion": "bins of depletion"})
+    )
+    counts = np.geomspace(table["count"].min(), table["count"].max(), 50)
+    line = pd.DataFrame({"count": counts, "variance_to_mean": excess_cv**2 * counts})
+    return (
+        gg.ggplot(table, gg.aes(x="count", y="variance_to_mean"))
+        + gg.geom_line(data=line, linetype=TRUE_LINE, colour=POSTERIOR)
+        + gg.geom_point(gg.aes(colour="log2_fold_change"), size=3)
+        + gg.facet_wrap("by", nrow=1)
+        + gg.scale_x_log10()
+        + gg.scale_y_log10()
+        + gg.scale_colour_gradient2(low=TRUTH, mid="#dddddd", high=POSTERIOR, midpoint=0)
+        + gg.labs(
+            x="median count of the bin's replicate pairs",
+            y="variance beyond Poisson's, per read",
+            colour="median log2\nfold change",
+            title=title,
+            caption=f"dashed: one negative-binomial dispersion, extra-Poisson CV {excess_cv:.2f}",
+        )
+        + theme_crispr()
+        + gg.theme(figure_size=(9, 4))
+    )
+
+
+def plot_separation(table: pd.DataFrame, title: str) -> gg.ggplot:
+    """ROC and PR AUC with their 95 % bootstrap intervals, by method, one
+    panel per metric and reference set (``table`` from
+    :func:`crispr_models.screen_scoring.bootstrap_separation` with a
+    ``reference`` column)."""
+    metric_names = {"roc_auc": "ROC AUC", "pr_auc": "PR AUC"}
+    table = table.assign(
+        metric=table["metric"].map(metric_names),
+        method=pd.Categorical(table["method"], list(dict.fromkeys(table["method"]))[::-1]),
+    )
+    return (
+        gg.ggplot(table, gg.aes(y="method", x="estimate"))
+        + gg.geom_errorbarh(gg.aes(xmin="lower", xmax="upper"), height=0.2, colour=POSTERIOR)
+        + gg.geom_point(colour=POSTERIOR, size=2)
+        + gg.facet_grid("reference ~ metric", scales="free_x")
+        + gg.labs(x="", y="", title=title, caption="bars: 95 % paired bootstrap intervals")
+        + theme_crispr()
+        + gg.theme(figure_size=(9, 4.5))
+    )
+
+
+def plot_amplicon_ranks(table: pd.DataFrame, title: str) -> gg.ggplot:
+    """The median depletion percentile of each amplicon's passenger genes,
+    by method (``table`` from :func:`crispr_models.screen_scoring.amplicon_ranks`):
+    0.5 where copy number does not bias the method; the band is 0.25-0.75."""
+    table = table.assign(
+        method=pd.Categorical(table["method"], list(dict.fromkeys(table["method"]))[::-1])
+    )
+    return (
+        gg.ggplot(table, gg.aes(x="median_percentile", y="method", colour="amplicon"))
+        + gg.annotate("rect", xmin=0.25, xmax=0.75, ymin=-np.inf, ymax=np.inf, fill=BAND, alpha=0.5)
+        + gg.geom_vline(xintercept=0.5, colour="grey")
+        + gg.geom_point(size=3, alpha=0.8, position=gg.position_jitter(height=0.15, random_state=0))
+        + gg.scale_x_continuous(limits=(0, 1))
+        + gg.labs(
+            x="median depletion percentile of the amplicon's passenger genes (0: most depleted)",
+            y="",
+            colour="amplicon",
+            title=title,
+        )
+        + theme_crispr()
+        + gg.theme(figure_size=(9, 4.5))
     )

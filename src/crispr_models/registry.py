@@ -420,7 +420,7 @@ CHAPTERS: dict[str, Chapter] = {
         Chapter("loo", 1, reads=LOO_CHAPTERS, typical_seconds=7),
         Chapter(
             "screen",
-            6,
+            10,
             # NUTS on a gene sample, the genome on a grid. Four chains, the
             # book's default: with two the largest r-hat of 800 gene effects
             # crossed 1.01 (1.014 with 2 x 1000 draws). With four of 1000 it
@@ -430,7 +430,16 @@ CHAPTERS: dict[str, Chapter] = {
             # (largest r-hat 1.006; sigma_guide, the slowest, ESS 877;
             # with 500 draws only 279)
             sampling=SamplerSettings(draws=2000, tune=500, chains=4, target_accept=0.8),
-            defaults=_defaults(sample_genes=500, min_plasmid_reads=30),
+            defaults=_defaults(
+                counts_file="",
+                plasmid="",
+                library_file="",
+                segments_file="",
+                essential_file="",
+                non_essential_file="",
+                sample_genes=500,
+                min_plasmid_reads=30,
+            ),
             profile_overrides={
                 # the quick profile's own 2 x (2000 + 2000) would be two chains
                 "quick": {
@@ -441,6 +450,10 @@ CHAPTERS: dict[str, Chapter] = {
                     "predictive_draws": 30,
                     "shared_draws": 5,
                     "check_draws": 20,
+                    # the peers take 2-3 minutes on the whole screen: the
+                    # tests run them on a small screen of their own
+                    "peers": False,
+                    "bootstrap_draws": 200,
                 }
             },
             typical_seconds=350,

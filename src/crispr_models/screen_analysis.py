@@ -1,6 +1,6 @@
-"""What a screen's fit says: gene effects, essentiality calls, checks against
-known essential genes, posterior predictive counts, and an approximate fit
-measured against NUTS.
+"""What a screen's fit says: gene effects, the noise between replicates,
+posterior predictive counts, and an approximate fit measured against NUTS
+(scores against known essential genes: :mod:`crispr_models.screen_scoring`).
 """
 
 from __future__ import annotations
@@ -10,15 +10,10 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import xarray as xr
-from sklearn.metrics import (
-    average_precision_score,
-    precision_recall_curve,
-    roc_auc_score,
-    roc_curve,
-)
 
 from crispr_models.input_checks import (
     RandomSource,
+    check_choice,
     check_non_negative_int,
     check_positive_int,
     check_rng,
@@ -31,9 +26,6 @@ from crispr_models.screen_model import (
     compile_log_integrand,
     copy_number_level,
 )
-
-#: Reference-set labels in the tables below.
-ESSENTIAL, NON_ESSENTIAL = "essential", "non-essential"
 
 
 def gene_effects(idata: xr.DataTree, threshold: float) -> pd.DataFrame:
@@ -49,64 +41,6 @@ def gene_effects(idata: xr.DataTree, threshold: float) -> pd.DataFrame:
         },
         index=pd.Index(draws["gene"].to_numpy(), name="gene"),
     )
-
-
-def reference_labels(genes: pd.Index, essential: frozenset, non_essential: frozenset) -> pd.Series:
-    """Each screened gene in a reference set: essential, non-essential or NaN."""
-    labels = pd.Series(np.nan, index=genes, dtype=object, name="reference")
-    labels[genes.isin(list(non_essential))] = NON_ESSENTIAL
-    labels[genes.isin(list(essential))] = ESSENTIAL
-    return labels
-
-
-def essentiality_auc(scores: pd.Series, reference: pd.Series) -> dict[str, float]:
-    """ROC AUC and average precision (the area under the precision-recall
-    curve) of ``scores`` separating the essential from the non-essential
-    genes; lower scores mean more essential, as fold changes do."""
-    truth, score = _labelled(scores, reference)
-    return {
-        "roc_auc": float(roc_auc_score(truth, -score)),
-        "pr_auc": float(average_precision_score(truth, -score)),
-        "essential": int(truth.sum()),
-        "non_essential": int((~truth).sum()),
-    }
-
-
-def _labelled(scores: pd.Series, reference: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    labels = reference.reindex(scores.index)
-    known = labels.notna().to_numpy()
-    if not known.any():
-        raise ValueError("no scored gene is in the reference sets")
-    return (labels[known] == ESSENTIAL).to_numpy(), scores.to_numpy()[known]
-
-
-def essentiality_curves(scores: dict[str, pd.Series], reference: pd.Series) -> pd.DataFrame:
-    """ROC and precision-recall curves of each score, long format for a figure:
-    ``method``, ``curve`` (ROC or PR), ``x``, ``y``."""
-    rows = []
-    for method, values in scores.items():
-        truth, score = _labelled(values, reference)
-        fpr, tpr, _ = roc_curve(truth, -score)
-        precision, recall, _ = precision_recall_curve(truth, -score)
-        rows.append(pd.DataFrame({"method": method, "curve": "ROC", "x": fpr, "y": tpr}))
-        rows.append(pd.DataFrame({"method": method, "curve": "PR", "x": recall, "y": precision}))
-    return pd.concat(rows, ignore_index=True)
-
-
-def essentiality_calls(
-    effects: pd.DataFrame, reference: pd.Series, probability: float
-) -> dict[str, float]:
-    """Genes called essential (``prob_below`` at least ``probability``), and
-    the shares called among the essential (sensitivity) and the
-    non-essential reference genes (false-positive rate)."""
-    called = effects["prob_below"] >= probability
-    labels = reference.reindex(effects.index)
-    return {
-        "called": int(called.sum()),
-        "sensitivity": float(called[labels == ESSENTIAL].mean()),
-        "false_positive_rate": float(called[labels == NON_ESSENTIAL].mean()),
-        "false_positives": int(called[labels == NON_ESSENTIAL].sum()),
-    }
 
 
 def compare_approximation(reference: pd.DataFrame, approximate: pd.DataFrame, probability: float):
@@ -279,3 +213,106 @@ def choose_genes(genes: pd.Index, num_genes: int, rng: RandomSource) -> pd.Index
     if num_genes == 0 or num_genes >= len(genes):
         return genes
     return genes[genes.isin(rng.choice(genes, num_genes, replace=False))]
+
+
+#: How :func:`replicate_noise` bins the guides.
+NOISE_GROUPINGS = ("abundance", "depletion")
+
+
+def replicate_noise(screen: Screen, by: str, bins: int = 10) -> pd.DataFrame:
+    r"""The counts' variation between replicates beyond Poisson's, in bins of
+    the guides' abundance or depletion.
+
+    Counts are scaled to the replicates' mean library size. For each guide
+    and each replicate held out, two of the others give an unbiased estimate
+    of the variance, :math:`S^2 = (x_a - x_b)^2 / 2`, and of the Poisson part
+    (their mean, each scaled back by its library size); the held-out
+    replicate's count (``abundance``) or log2 fold change (``depletion``)
+    places the pair in a bin, so that the binning is independent of the
+    noise measured (binning on the pair's own mean biases both). Per bin,
+    with :math:`m` the pair's mean:
+
+    - ``variance_to_mean``: :math:`\sum (S^2 - \text{Poisson}) / \sum m`,
+      the excess variance per read: constant across bins if the variance is
+      proportional to the mean (a negative binomial whose dispersion grows
+      with the mean, NB1);
+    - ``excess_cv``: :math:`\sqrt{\sum (S^2 - \text{Poisson}) / \sum (m^2 - S^2/2)}`,
+      the coefficient of variation beyond Poisson's: constant across bins
+      for one negative-binomial dispersion (NB2), as the count model has it.
+
+    Also each bin's median pair mean (``count``), median held-out fold
+    change and its number of pairs; ``attrs`` hold both measures over all
+    pairs. With two replicates, the pair is binned
+    by its own mean (biased towards less noise in the extreme bins)."""
+    check_choice("by", by, NOISE_GROUPINGS)
+    bins = check_positive_int("bins", bins)
+    counts = screen.counts().astype(float)
+    replicates = counts.shape[1]
+    if replicates < 2:
+        raise ValueError("replicate_noise needs at least two replicates")
+    sizes = screen.library_sizes[list(screen.replicates)].to_numpy(float)
+    scaled = counts * sizes.mean() / sizes
+    plasmid = np.log2((screen.guides["plasmid"].to_numpy() + 0.5) / screen.library_sizes["plasmid"])
+    fold_change = np.log2((counts + 0.5) / sizes) - plasmid[:, None]
+    rows = []
+    for held_out in range(replicates) if replicates > 2 else [None]:
+        others = [r for r in range(replicates) if r != held_out]
+        for i, a in enumerate(others):
+            for b in others[i + 1 :]:
+                pair = scaled[:, [a, b]]
+                variance = (pair[:, 0] - pair[:, 1]) ** 2 / 2
+                mean = pair.mean(axis=1)
+                poisson = (
+                    pair[:, 0] * sizes.mean() / sizes[a] + pair[:, 1] * sizes.mean() / sizes[b]
+                ) / 2
+                key = (
+                    (scaled[:, held_out], fold_change[:, held_out])
+                    if held_out is not None
+                    else (mean, fold_change[:, [a, b]].mean(axis=1))
+                )
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "abundance": key[0],
+                            "depletion": key[1],
+                            "count": mean,
+                            "excess": variance - poisson,
+                            "second_moment": mean**2 - variance / 2,
+                        }
+                    )
+                )
+    table = pd.concat(rows, ignore_index=True)
+    table["bin"] = pd.qcut(table[by].rank(method="first"), bins, labels=False)
+    grouped = table.groupby("bin")
+    sums = grouped[["excess", "count", "second_moment"]].sum()
+    summary = (
+        pd.DataFrame(
+            {
+                "count": grouped["count"].median(),
+                "log2_fold_change": grouped["depletion"].median(),
+                "pairs": grouped.size(),
+                "variance_to_mean": sums["excess"] / sums["count"],
+                "excess_cv": np.sqrt((sums["excess"] / sums["second_moment"]).clip(lower=0)),
+            }
+        )
+        .reset_index(drop=True)
+        .assign(by=by)
+    )
+    total = sums.sum()
+    summary.attrs = {
+        "variance_to_mean": float(total["excess"] / total["count"]),
+        "excess_cv": float(np.sqrt(max(total["excess"] / total["second_moment"], 0.0))),
+    }
+    return summary
+
+
+def mark_not_estimable(effects: pd.DataFrame, gene_copy_number: pd.Series) -> pd.DataFrame:
+    """``effects`` with an ``estimable`` column, and no effect (NaN) for the
+    genes at zero copies: a homozygously deleted gene has no DNA for its
+    guides to cut, so the screen cannot measure what losing it does."""
+    estimable = (gene_copy_number.reindex(effects.index) > 0).to_numpy()
+    marked = effects.astype(float).copy()
+    marked.loc[~estimable] = np.nan
+    marked["estimable"] = estimable
+    marked.attrs = effects.attrs
+    return marked

@@ -172,6 +172,8 @@ CRISPY_FILES = {
     "library": "crispy/data/crispr_libs/Yusa_v1.1.csv.gz",
     "essential": "crispy/data/gene_sets/curated_BAGEL_essential.csv",
     "non_essential": "crispy/data/gene_sets/curated_BAGEL_nonEssential.csv",
+    # DepMap's common essentials (Avana 18Q4), "SYMBOL (Entrez id)" per line
+    "depmap_essential": "crispy/data/gene_sets/pan_core_essential_broad_depmap18Q4.txt",
 }
 CRISPY_PLASMID = "ERS717283"
 
@@ -194,10 +196,13 @@ def crispy_file(name: str) -> Path:
 
 
 def load_gene_set(path: str | Path) -> frozenset[str]:
-    """Gene symbols from a CSV with a ``gene`` column (BAGEL's reference sets)."""
+    """Gene symbols from a CSV with a ``gene`` column (BAGEL's reference sets,
+    DepMap's common essentials); a symbol written ``"AAAS (8086)"`` with its
+    Entrez id is read as ``"AAAS"``."""
     table = _read_csv(path, "gene-set")
     _require_columns(table, ("gene",), path, "gene-set")
-    return frozenset(table["gene"].dropna().astype(str))
+    symbols = table["gene"].dropna().astype(str).str.replace(r"\s*\(\d+\)$", "", regex=True)
+    return frozenset(symbols.str.strip())
 
 
 @dataclass(frozen=True)
@@ -215,6 +220,8 @@ class Screen:
     replicates: tuple[str, ...]
     library_sizes: pd.Series
     dropped: dict[str, int]
+    #: The copy-number segments (:func:`load_segments`), if the screen has them.
+    segments: pd.DataFrame | None = None
 
     @property
     def genes(self) -> pd.Index:
@@ -281,7 +288,7 @@ def assemble_screen(
     if guides.empty:
         raise ScreenDataError(f"no guide is left after dropping: {dropped}")
     sizes = counts.sum().rename({plasmid: "plasmid"})
-    return Screen(guides.astype({"gene": str}), replicates, sizes, dropped)
+    return Screen(guides.astype({"gene": str}), replicates, sizes, dropped, segments)
 
 
 def load_screen(
@@ -297,6 +304,45 @@ def load_screen(
     check_guides_in_library(counts, library, library_path)
     segments = load_segments(segments_path) if segments_path is not None else None
     return assemble_screen(counts, plasmid, library, segments, min_plasmid_reads)
+
+
+def ploidy(segments: pd.DataFrame) -> float:
+    """The line's ploidy: its copy number averaged over the genome, each
+    segment weighted by its length (as CRISPY computes it)."""
+    length = (segments["End"] - segments["Start"]).to_numpy(float)
+    return float(np.sum(length * segments["copy_number"].to_numpy(float)) / np.sum(length))
+
+
+def load_screen_files(
+    counts_file: str,
+    plasmid: str,
+    library_file: str,
+    segments_file: str = "",
+    min_plasmid_reads: int = 30,
+) -> Screen:
+    """A screen from a chapter's file parameters: ``counts_file`` empty means
+    CRISPY's AU565 example (:func:`load_crispy_screen`; the other files must
+    then be empty too), ``segments_file`` empty means no copy number."""
+    if not counts_file:
+        given = {"plasmid": plasmid, "library_file": library_file, "segments_file": segments_file}
+        named = [name for name, value in given.items() if value]
+        if named:
+            raise ScreenDataError(
+                f"{', '.join(named)} given without counts_file: give counts_file, plasmid and "
+                "library_file (and optionally segments_file), or none of them for the example"
+            )
+        return load_crispy_screen(min_plasmid_reads)
+    if not plasmid or not library_file:
+        raise ScreenDataError(
+            f"counts_file {counts_file} needs plasmid (its plasmid column) and library_file"
+        )
+    return load_screen(counts_file, plasmid, library_file, segments_file or None, min_plasmid_reads)
+
+
+def load_reference_set(path: str, example: str) -> frozenset[str]:
+    """A reference gene set from ``path``, or, when it is empty, the
+    installed ``cy``'s file ``example`` (a name of :data:`CRISPY_FILES`)."""
+    return load_gene_set(path or crispy_file(example))
 
 
 def load_crispy_screen(min_plasmid_reads: int = 30) -> Screen:

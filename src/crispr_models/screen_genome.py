@@ -73,16 +73,21 @@ COARSE_MARGIN, FINE_HALF_WIDTH_SDS = 3.0, 8.0
 #: the draw's, so that it still holds each gene's posterior once the gene
 #: hierarchy is fitted again (:func:`fit_gene_hierarchy`) and moves it.
 PLACEMENT_PRIOR_WIDENING = 2.0
-#: Newton steps allowed to polish the gene hierarchy's mode after BFGS, and
-#: to find the guide-level parameters' mode.
+#: Newton steps allowed to polish the gene hierarchy's mode after BFGS.
 MAX_NEWTON_STEPS = 10
 #: :func:`fit_guide_parameters`'s grid: points per gene, and how many of the
 #: gene's sds it spans either side of its mode.
 PROFILE_POINTS, PROFILE_HALF_WIDTH_SDS = 13, 6.0
 #: The guide-level parameters' Newton steps: at most this many posterior sds
-#: each (a sample's estimate can be 30 of the genome's sds away; a step that
-#: overshoots is halved), and done when one is under the second.
+#: at first (a step that overshoots is halved), a limit that grows
+#: :data:`STEP_LIMIT_GROWTH`-fold after each full step taken (a start drawn
+#: from the prior, as the book's stubbed-sampler runs have it, can lie
+#: thousands of the genome's sds away), and done when one is under the second.
 MAX_STEP_SDS, CONVERGED_STEP_SDS = 20.0, 0.1
+STEP_LIMIT_GROWTH = 4.0
+#: Newton steps allowed to find the guide-level parameters' mode (a start
+#: near it takes 3 to 5; one drawn from the prior up to 15).
+MAX_GUIDE_STEPS = 25
 #: Their finite differences span this many posterior sds (once the first
 #: Hessian gives them): central differences over one sd were off by 0.2 sd
 #: in the mode of a skewed 1,000-gene posterior.
@@ -309,51 +314,58 @@ def _newton_mode(log_density, start: np.ndarray, step: np.ndarray) -> tuple:
     nearly normal log density of a few parameters: Newton steps on the
     gradient and Hessian by central differences (over ``step`` at first,
     then :data:`DIFFERENCE_STEP_SDS` of the current posterior sds), each at
-    most :data:`MAX_STEP_SDS` sds and halved until the density rises, until
-    one is under :data:`CONVERGED_STEP_SDS` or no point along it is higher
-    (the mode, to the differences' resolution: on a skewed density their
-    gradient is off by a fraction of an sd). Where the density is not
-    concave (far in a tail; in the logs of sds it can be convex), the step
-    goes up the gradient instead, :data:`MAX_STEP_SDS` differences long."""
+    most a limit of posterior sds (:data:`MAX_STEP_SDS`, growing
+    :data:`STEP_LIMIT_GROWTH`-fold after each full step) and halved until the
+    density rises, until one is under :data:`CONVERGED_STEP_SDS` or no point
+    along it is higher (the mode, to the differences' resolution: on a
+    skewed density their gradient is off by a fraction of an sd). Where the
+    density is not concave (far in a tail; in the logs of sds it can be
+    convex), the step goes up the gradient instead, the limit's number of
+    differences long (the limit starts again at :data:`MAX_STEP_SDS` when
+    the kind of step changes)."""
     point, step = np.asarray(start, dtype=float), np.asarray(step, dtype=float)
-    value = log_density(point)
-    for _ in range(MAX_NEWTON_STEPS):
+    value, limit, was_concave = log_density(point), MAX_STEP_SDS, None
+    for _ in range(MAX_GUIDE_STEPS):
         gradient, hessian = _finite_difference_derivatives(log_density, point, value, step)
         concave = bool(np.all(np.linalg.eigvalsh(-hessian) > 0.0))
+        if concave != was_concave:  # the limit grows only along one kind of step
+            limit, was_concave = MAX_STEP_SDS, concave
         if concave:
             covariance = np.linalg.inv(-hessian)
             move = covariance @ gradient
             sds = float(np.sqrt(move @ gradient))
             if sds < CONVERGED_STEP_SDS:
                 return point + move, covariance
-            move *= min(1.0, MAX_STEP_SDS / sds)
+            move *= min(1.0, limit / sds)
         else:
             scaled = gradient * step
-            move = MAX_STEP_SDS * step * scaled / np.linalg.norm(scaled)
-        found, found_value = _uphill(log_density, point, value, move)
+            move = limit * step * scaled / np.linalg.norm(scaled)
+        found, found_value, full = _uphill(log_density, point, value, move)
         if found_value < value:
             if concave:
                 return point, covariance
             break
         point, value = found, found_value
+        limit = limit * STEP_LIMIT_GROWTH if full else MAX_STEP_SDS
         if concave:
             step = DIFFERENCE_STEP_SDS * np.sqrt(np.diag(covariance))
     raise RuntimeError(
         f"the mode of the guide-level parameters' posterior was not found in "
-        f"{MAX_NEWTON_STEPS} Newton steps (last at {np.exp(point)})"
+        f"{MAX_GUIDE_STEPS} Newton steps (last at {np.exp(point)})"
     )
 
 
 def _uphill(log_density, point, value, move, halvings=6):
     """``point + move``, the move halved until the density there is no
-    lower than ``value`` (at most ``halvings`` times): the point and its
-    density, which is lower than ``value`` if no halving found one."""
-    for _ in range(halvings):
+    lower than ``value`` (at most ``halvings`` times): the point, its
+    density (lower than ``value`` if no halving found one) and whether the
+    whole move was taken."""
+    for halving in range(halvings):
         found = log_density(point + move)
         if found >= value:
-            break
+            return point + move, found, halving == 0
         move = 0.5 * move
-    return point + move, found
+    return point + 2.0 * move, found, False
 
 
 def _finite_difference_derivatives(function, point, centre, step):
