@@ -140,9 +140,7 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
         "DepMap": reference_labels(screen.genes, depmap, non_essential - depmap),
     }
     separation = separation_by_reference(scores, references, rng, num_bootstrap=args.bootstrap)
-    place = screen.guides.groupby("gene").agg(
-        chr=("chr", "first"), position=("position", "median"), copy_number=("copy_number", "median")
-    )
+    place = screen.gene_places()
     members = genes_in_amplicons(place, amplicons(screen.segments))
     ranks = amplicon_ranks(scores, members, essential | depmap | set(DRIVERS))
     card = scorecard(scores, separation, references["BAGEL"], place["copy_number"], ranks, DRIVERS)

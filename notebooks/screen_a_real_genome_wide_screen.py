@@ -202,9 +202,7 @@ plotting.plot_replicate_noise(
 
 # %%
 naive = naive_median(screen)
-gene_place = screen.guides.groupby("gene").agg(
-    chr=("chr", "first"), position=("position", "median"), copy_number=("copy_number", "median")
-)
+gene_place = screen.gene_places()
 along = gene_place.join(naive.scores.rename("score")).assign(
     method="naive median", copy_number=lambda d: copy_number_level(d["copy_number"])
 )

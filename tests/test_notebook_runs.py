@@ -253,8 +253,14 @@ def test_screen_chapter_fits_the_whole_genome_and_scores_it(quick_project):
     root, _ = quick_project
     out = root / "book" / "generated" / "screen"
     effects = pd.read_csv(out / "gene_effects.csv", index_col="gene")
-    assert set(effects.index) == set(load_crispy_screen().genes)
-    assert effects["prob_below"].between(0, 1).all() and (effects["sd"] > 0).all()
+    screen = load_crispy_screen()
+    assert set(effects.index) == set(screen.genes)
+    estimable = effects[effects["estimable"]]
+    assert estimable["prob_below"].between(0, 1).all() and (estimable["sd"] > 0).all()
+    # only the homozygously deleted genes have no effect
+    not_estimable = effects.index[~effects["estimable"]]
+    assert (screen.gene_places().loc[not_estimable, "copy_number"] == 0).all()
+    assert effects.loc[not_estimable, ["mean", "sd", "prob_below"]].isna().all().all()
     separation = pd.read_csv(out / "separation.csv")
     # the quick profile leaves the peers out: the naive median and the model
     assert list(separation["method"].unique()) == ["naive median", "count model"]
@@ -283,7 +289,7 @@ def _write_small_screen(folder):
     )
 
     screen = load_crispy_screen()
-    place = screen.guides.groupby("gene").agg(chr=("chr", "first"), position=("position", "median"))
+    place = screen.gene_places()
     window = place[(place["chr"] == "17") & place["position"].between(35e6, 42e6)].index
     reference = load_gene_set(crispy_file("essential")) | load_gene_set(
         crispy_file("non_essential")

@@ -43,7 +43,7 @@ def test_every_peer_scores_every_gene_of_the_same_guides(chr17_and_chr8, tmp_pat
     assert rra.between(0, 1).all()  # RRA's scores are probabilities
     # ERBB2 (14 copies, a real dependency of AU565) is among the most depleted by
     # RRA; the copy-number corrections move the amplified passengers up
-    amplified = chr17_and_chr8.guides.groupby("gene")["copy_number"].median() >= 8
+    amplified = chr17_and_chr8.gene_places()["copy_number"] >= 8
     for corrected, raw in ((rra_cnv, rra), (crispy, naive_median(chr17_and_chr8).scores)):
         assert corrected.rank(pct=True)[amplified].median() > raw.rank(pct=True)[amplified].median()
     assert rra.rank(pct=True)["ERBB2"] < 0.02
@@ -68,9 +68,7 @@ def test_mageck_mle_gives_every_gene_a_beta(chr17_and_chr8, tmp_path):
     amplicon and its neighbours), without permutations: a beta per gene,
     ERBB2 among the most depleted, and --cnv-norm lifts the amplified
     passengers."""
-    place = chr17_and_chr8.guides.groupby("gene").agg(
-        chr=("chr", "first"), position=("position", "median"), copy_number=("copy_number", "median")
-    )
+    place = chr17_and_chr8.gene_places()
     window = place[(place["chr"] == "17") & place["position"].between(35e6, 42e6)]
     small = chr17_and_chr8.restrict_to_genes(window.index)
     plain = mageck_mle(small, tmp_path / "plain")

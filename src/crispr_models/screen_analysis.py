@@ -162,7 +162,7 @@ def guide_check_table(screen: Screen) -> pd.DataFrame:
 def by_copy_number(screen: Screen, gene_scores: dict[str, pd.Series]) -> pd.DataFrame:
     """Each gene's scores next to its copy number (the median over its guides,
     rounded and capped as the model's levels): long format for a figure."""
-    copy_number = screen.guides.groupby("gene")["copy_number"].median()
+    copy_number = screen.gene_places()["copy_number"]
     level = pd.Series(copy_number_level(copy_number), index=copy_number.index)
     frames = [
         pd.DataFrame(

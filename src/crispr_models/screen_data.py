@@ -239,6 +239,15 @@ class Screen:
         sizes = self.library_sizes[list(self.replicates)].to_numpy()
         return np.log(share)[:, None] + np.log(sizes)[None, :]
 
+    def gene_places(self) -> pd.DataFrame:
+        """One row per gene: its chromosome, and the median position and copy
+        number of its guides."""
+        return self.guides.groupby("gene").agg(
+            chr=("chr", "first"),
+            position=("position", "median"),
+            copy_number=("copy_number", "median"),
+        )
+
     def restrict_to_genes(self, genes: object) -> Screen:
         """The same screen with only these genes' guides."""
         keep = self.guides["gene"].isin(pd.Index(genes))

@@ -133,11 +133,6 @@ def _tree_memory(process: psutil.Process) -> int:
     return total
 
 
-def gene_copy_number(screen: Screen) -> pd.Series:
-    """Each gene's copy number: the median of its guides'."""
-    return screen.guides.groupby("gene")["copy_number"].median()
-
-
 def _mageck_inputs(screen: Screen, workdir: Path, copy_number: bool) -> list[str]:
     """Write MAGeCK2's count table (and, with ``copy_number``, its copy-number
     file: each gene's log2 copy number relative to the line's ploidy) into
@@ -149,7 +144,8 @@ def _mageck_inputs(screen: Screen, workdir: Path, copy_number: bool) -> list[str
         return []
     if screen.segments is None:
         raise ValueError("copy_number needs a screen with copy-number segments")
-    ratio = (gene_copy_number(screen) / ploidy(screen.segments)).clip(lower=_MIN_RATIO)
+    copy_number = screen.gene_places()["copy_number"]
+    ratio = (copy_number / ploidy(screen.segments)).clip(lower=_MIN_RATIO)
     cnv = pd.DataFrame({"SYMBOL": ratio.index, "LINE": np.log2(ratio.to_numpy())})
     cnv.to_csv(workdir / "copy_number.tsv", sep="\t", index=False)
     return ["--cnv-norm", "copy_number.tsv", "--cell-line", "LINE"]
