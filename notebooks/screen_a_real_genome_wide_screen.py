@@ -106,7 +106,7 @@ known_drivers = (
     "ERBB2",
     "MYC",
 )  # amplified genes the line depends on, ranked apart from the passengers
-sample_genes = 500  # genes NUTS fits, a simple random sample (0: every gene)
+sample_genes = 300  # genes NUTS fits, a simple random sample (0: every gene)
 min_plasmid_reads = 30  # guides with fewer plasmid reads are dropped
 essential_threshold = -1.0  # a gene is essential if its effect is below this log2 fold change
 call_probability = 0.95  # posterior probability needed to call a gene essential
