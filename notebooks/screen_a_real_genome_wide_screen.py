@@ -168,8 +168,9 @@ display(screen.guides.head())
 # assumes.
 
 # %%
-noise = pd.concat([replicate_noise(screen, by) for by in ("abundance", "depletion")])
-pooled = replicate_noise(screen, "abundance").attrs
+by_grouping = [replicate_noise(screen, by) for by in ("abundance", "depletion")]
+pooled = by_grouping[0].attrs  # over all pairs: the same for either grouping
+noise = pd.concat(by_grouping)
 save_table(artifacts_dir, "replicate_noise", noise)
 display(noise.set_index(["by", "count"]).round(3))
 plotting.plot_replicate_noise(
