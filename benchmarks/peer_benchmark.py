@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from crispr_models.screen_analysis import choose_genes, replicate_noise
-from crispr_models.screen_data import crispy_file, load_crispy_screen, load_gene_set
+from crispr_models.screen_data import amplicons, crispy_file, load_crispy_screen, load_gene_set
 from crispr_models.screen_peers import (
     PeerRun,
     chronos_gene_effect,
@@ -48,7 +48,6 @@ from crispr_models.screen_peers import (
 )
 from crispr_models.screen_scoring import (
     amplicon_ranks,
-    amplicons,
     genes_in_amplicons,
     reference_labels,
     scorecard,

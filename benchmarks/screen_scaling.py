@@ -52,7 +52,15 @@ METHODS = ("nuts", "nuts-float32", "advi", "sample+grid")
 DEFAULT_METHODS = ("nuts", "advi", "sample+grid")
 #: The grid with the sample's own shared parameters: a second row of ``sample+grid``.
 SAMPLE_PARAMETERS = "sample+grid, sample parameters"
-SCALARS = ["intercept", "sigma_gene", "sigma_guide", "excess_cv", "cn_effect", "gene_effect"]
+SCALARS = [
+    "intercept",
+    "sigma_gene",
+    "gene_df",
+    "sigma_guide",
+    "excess_per_read",
+    "cn_effect",
+    "gene_effect",
+]
 
 
 def run_one(method: str, size: int, args: argparse.Namespace) -> list[dict]:

@@ -11,8 +11,10 @@
 # noise between replicates, shows how amplified regions make naive fold
 # changes call genes essential, fits the series' final kind of model (a
 # negative binomial of read counts, sgRNAs nested in genes, a copy-number
-# effect shared by all guides), checks it, and scores it beside the field's
-# tools (MAGeCK2 and CRISPY) on the same guides and genes.
+# effect shared by all guides) with the noise the replicates show, genes
+# that can lie far from the rest and one effect per amplicon, checks it
+# (held-out replicates among it), and scores it beside the series' model
+# and the field's tools (MAGeCK2 and CRISPY) on the same guides and genes.
 #
 # **How the whole genome is fitted.** NUTS on every gene takes longer than
 # this book's budget on two cores (`benchmarks/screen_scaling.py` measures it).
@@ -37,8 +39,9 @@
 # ```
 #
 # Bad files are refused, naming the file and what is wrong, before any fit;
-# `nuts_checks false` leaves out the NUTS comparisons this page makes
-# (the linear copy-number effect, the grid against NUTS on the sample).
+# `nuts_checks false` leaves out NUTS (the series' model, the grid against
+# NUTS on a sample): the genome-wide fit then starts from the middle of the
+# priors.
 
 # %% tags=["hide-cell"]
 import resource
@@ -58,31 +61,32 @@ from crispr_models.screen_analysis import (
     by_copy_number,
     choose_genes,
     compare_approximation,
-    copy_number_effect_table,
     effect_summary,
     gene_effects,
     guide_check_table,
+    held_out_coverage,
     mark_not_estimable,
     predictive_tree,
     replicate_log_fold_changes,
     replicate_noise,
 )
-from crispr_models.screen_data import load_reference_set, load_screen_files, ploidy
+from crispr_models.screen_data import amplicons, load_reference_set, load_screen_files, ploidy
 from crispr_models.screen_genome import (
     genome_wide_fit,
     integrate_gene_effects,
     parameter_table,
     shared_parameter_draws,
+    starting_draws,
 )
-from crispr_models.screen_model import copy_number_labels, copy_number_level, read_count_model
+from crispr_models.screen_model import NOISE_PARAMETERS, copy_number_level, read_count_model
 from crispr_models.screen_peers import PeerRun, method_costs, naive_median, run_peers
 from crispr_models.screen_scoring import (
     amplicon_ranks,
-    amplicons,
     call_calibration,
     common_genes,
     difference_text,
     essentiality_curves,
+    gene_percentiles,
     genes_in_amplicons,
     high_copy_share,
     interval_text,
@@ -110,7 +114,7 @@ sample_genes = 300  # genes NUTS fits, a simple random sample (0: every gene)
 min_plasmid_reads = 30  # guides with fewer plasmid reads are dropped
 essential_threshold = -1.0  # a gene is essential if its effect is below this log2 fold change
 call_probability = 0.95  # posterior probability needed to call a gene essential
-nuts_checks = True  # also fit the linear copy-number effect, and check the grid against NUTS
+nuts_checks = True  # NUTS on the sample: the series' model beside, the grid checked against it
 peers = True  # run MAGeCK2 (RRA, with and without --cnv-norm) and CRISPY on the same guides
 bootstrap_draws = 1000  # paired bootstrap resamples of the reference genes for the AUC intervals
 predictive_draws = 100  # posterior draws replicated for the predictive checks
@@ -164,8 +168,8 @@ display(screen.guides.head())
 # is the same in every bin if the variance is proportional to the mean
 # (a negative binomial whose dispersion grows with the mean, NB1); the
 # excess **coefficient of variation** is the same in every bin for one
-# negative-binomial dispersion (NB2), which is what the count model below
-# assumes.
+# negative-binomial dispersion (NB2), which is what the series' count
+# model assumed.
 
 # %%
 by_grouping = [replicate_noise(screen, by) for by in ("abundance", "depletion")]
@@ -188,9 +192,10 @@ plotting.plot_replicate_noise(
 # not a constant coefficient of variation. One dispersion fitted to every
 # pair (the dashed line) is too small for the depleted, low-count guides and
 # too large for the abundant ones, and depleted guides, being low counts,
-# are the noisiest. The count model below keeps one dispersion; its grouped
-# predictive checks and the calibration of its calls measure what that
-# costs.
+# are the noisiest. So the count model below takes the variance
+# proportional to the mean (NB1); the series' model, one dispersion (NB2),
+# is fitted beside it, and held-out replicates measure which predicts
+# counts it has not seen.
 
 # %% [markdown]
 # ## The naive analysis and copy number
@@ -228,15 +233,15 @@ print(
 # %% [markdown]
 # ## The count model
 #
-# {py:func}`crispr_models.screen_model.read_count_model`, on the genes
-# chosen below:
+# {py:func}`crispr_models.screen_model.read_count_model`, chosen from what
+# the replicates show:
 #
 # $$
 # \begin{aligned}
-# y_{sr} &\sim \text{NegBinom}(\mu_{sr}, \alpha), \quad
+# y_{sr} &\sim \text{NegBinom}\left(\mu_{sr}, \tfrac{\mu_{sr}}{\phi}\right), \quad
 # \log \mu_{sr} = \log\left(N_r \frac{p_s}{N_p}\right) + \ln 2 \; \theta_s \\
 # \theta_s &\sim N(\beta_{g[s]} + f(c_s), \sigma_{\text{guide}}), \quad
-# \beta_g \sim N(a, \sigma_{\text{gene}})
+# \beta_g \sim t_\nu(a, \sigma_{\text{gene}})
 # \end{aligned}
 # $$
 #
@@ -244,13 +249,26 @@ print(
 # reads and $p_s/N_p$ the guide's share of the plasmid: the offset is the
 # count expected if nothing changed. $\theta_s$ is the guide's log2 fold
 # change, $\beta_g$ the gene's at **two copies**, and $f$ the copy-number
-# effect shared by every guide, zero at two copies. The extra-Poisson
-# variation $1/\sqrt{\alpha}$ (`excess_cv`) has a HalfNormal(0.5) prior,
-# $a \sim N(0, 1)$, $\sigma_{\text{gene}} \sim$ HalfNormal(1),
-# $\sigma_{\text{guide}} \sim$ HalfNormal(0.5). Two forms of $f$:
-# **linear**, $\gamma (c - 2)$, and **by level**, one free effect per copy
-# number (8 and more pooled).
+# effect shared by every guide, zero at two copies, one free value per
+# copy number (8 and more pooled). Three choices come from the data:
 #
+# - **the noise is NB1**: a negative binomial of shape $\mu/\phi$, whose
+#   variance $\mu(1 + \phi)$ grows in proportion to the mean, as the
+#   replicates' does above; $\phi$ (`excess_per_read`, HalfNormal(100)) is
+#   the excess variance per read. The series' model had NB2, one
+#   dispersion $\alpha$ for every count (`excess_cv` $= 1/\sqrt{\alpha}$);
+# - **genes are Student-t**: most genes do nothing and a few lie far from
+#   them; a normal prior fitted to both pulls the essential genes towards
+#   the rest once the noise is honest about depleted (low-count) guides.
+#   $\nu$ (`gene_df`) has a Gamma(2, 0.1) prior;
+# - **each focal amplicon has its own level** in the genome-wide fit below
+#   ({py:func}`~crispr_models.screen_genome.genome_wide_fit`,
+#   `split_amplicons`): a run of segments at 8 or more copies that holds
+#   at least 10 genes. Cutting many copies slows the cells by an amount
+#   that differs between amplicons, which one "8+" level cannot say.
+#
+# $a \sim N(0, 1)$, $\sigma_{\text{gene}} \sim$ HalfNormal(1),
+# $\sigma_{\text{guide}} \sim$ HalfNormal(0.5), each level's effect N(0, 1).
 # Three choices of computation, none of which changes the posterior (the
 # model's docstring gives the measurements behind them):
 #
@@ -260,17 +278,27 @@ print(
 #   made NUTS mix slowly;
 # - each gene is sampled as its fold change **at its own copy number**, which
 #   its counts fix, with $\beta_g$ derived from it;
-# - the negative binomial's log-gamma terms are summed over the distinct
-#   count values
-#   ({py:func}`~crispr_models.screen_model.negative_binomial_log_likelihood`).
+# - the copy-number levels are sampled as level means.
+#
+# With `nuts_checks`, NUTS fits this model and the series' model (NB2) to
+# the genes chosen below, both with normal genes: a few hundred genes pin
+# a Student-t's scale and tails together too poorly for NUTS to mix (the
+# model's code notes what it measured), and every gene, in the genome-wide
+# fit, pins them well. Without `nuts_checks`, the genome-wide fit starts
+# from the middle of the priors.
 
 # %%
 fitted_genes = choose_genes(screen.genes, sample_genes, rng)
 sample = screen.restrict_to_genes(fitted_genes)
-forms = ("linear", "by_level") if nuts_checks else ("by_level",)
+# the genome-wide fits; NUTS on the sample fits both with normal genes
+MODELS = {
+    "count model": {"noise": "per_read", "gene_prior": "student_t", "split_amplicons": True},
+    "series' model": {"noise": "constant_cv", "gene_prior": "normal", "split_amplicons": False},
+}
+nuts_models = list(MODELS) if nuts_checks else []
 print(
-    f"fitting {fitted_genes.size:,} genes ({len(sample.guides):,} guides, "
-    f"{sample.counts().size:,} counts) with the copy-number effect {' and '.join(forms)}: "
+    f"NUTS on {fitted_genes.size:,} genes ({len(sample.guides):,} guides, "
+    f"{sample.counts().size:,} counts): {', '.join(nuts_models) or 'none'}; "
     f"reference genes among them: {reference.reindex(fitted_genes).value_counts().to_dict()}"
 )
 experiment
@@ -281,73 +309,72 @@ experiment
 # being absurd.
 
 # %%
-SCALARS = ["intercept", "sigma_gene", "sigma_guide", "excess_cv"]
 fits, reports = {}, {}
-for form in forms:
-    model = read_count_model(sample, form)
+for name in nuts_models:
+    model = read_count_model(sample, "by_level", MODELS[name]["noise"], gene_prior="normal")
     idata = sample_posterior(model, rng, experiment.settings)
-    extra = ["cn_slope"] if form == "linear" else ["cn_effect"]
-    reports[form] = convergence_report(idata, [*SCALARS, *extra, "gene_effect"])
-    print(f"{form}: {timing_summary(idata)}")
-    fits[form] = (model, idata)
+    noise_parameter = NOISE_PARAMETERS[MODELS[name]["noise"]]
+    gated = ["intercept", "sigma_gene", "sigma_guide", noise_parameter, "cn_effect", "gene_effect"]
+    reports[name] = convergence_report(idata, gated)
+    print(f"{name}: {timing_summary(idata)}")
+    fits[name] = (model, idata)
 with warnings.catch_warnings():
     # the counts enter through a Potential, so PyMC warns that it draws no
     # counts from the prior; the parameters' prior draws are what is used
     warnings.filterwarnings("ignore", "The effect of Potentials", UserWarning)
-    prior = sample_prior_predictive(fits["by_level"][0], rng, draws=predictive_draws)
+    prior = sample_prior_predictive(
+        read_count_model(sample, gene_prior="normal"), rng, draws=predictive_draws
+    )
 
 # %%
-for form, report in reports.items():
-    print(f"\n{form}:")
+for name, report in reports.items():
+    print(f"\n{name}:")
     display(report)
 for report in reports.values():
     report.require()
 
 # %% [markdown]
-# ## Which copy-number effect?
+# ## Which noise model?
 #
-# The fitted effect at each copy number, and the grouped posterior
-# predictive checks of chapter ppc on the guides' fold changes: the mean and
-# sd of each copy-number level, chromosome and gene. A shape of $f$ that
-# does not fit puts the copy-number levels in the tails.
-
-# %%
-cn_table = pd.concat([copy_number_effect_table(fits[f][1], f) for f in fits], ignore_index=True)
-plotting.plot_copy_number_effects(cn_table, "Copy-number effect on log2 fold change")
+# The grouped posterior predictive checks of chapter ppc on the guides'
+# fold changes, for both NUTS fits: the mean and sd of each copy-number
+# level, chromosome and gene. The sds test the noise model: NB2 gives the
+# depleted, low-count guides too little noise and the abundant ones too
+# much. (Without `nuts_checks` there is nothing to compare here; the
+# held-out replicates below check the model itself.)
 
 # %%
 data = guide_check_table(sample)
 trees, checks = {}, []
-for form, (_, idata) in fits.items():
+prior_lfc = replicate_log_fold_changes(sample, prior.prior, rng, predictive_draws)
+for name, (_, idata) in fits.items():
     replicated = replicate_log_fold_changes(sample, idata.posterior, rng, predictive_draws)
-    prior_lfc = replicate_log_fold_changes(sample, prior.prior, rng, predictive_draws)
-    trees[form] = predictive_tree(sample, prior_lfc, replicated)
-    found = grouped_checks(trees[form], data, by=("copy number", "chromosome", "gene"))
-    checks.append(found.assign(fit=form))
-checks = pd.concat(checks, ignore_index=True)
-save_table(artifacts_dir, "predictive_checks", checks)
-display(flag_matrix(checks))
+    trees[name] = predictive_tree(sample, prior_lfc, replicated)
+    found = grouped_checks(trees[name], data, by=("copy number", "chromosome", "gene"))
+    checks.append(found.assign(fit=name))
+if checks:
+    checks = pd.concat(checks, ignore_index=True)
+    save_table(artifacts_dir, "predictive_checks", checks)
+    display(flag_matrix(checks))
+    # the groups (copy-number levels, chromosomes, genes) whose sd is extreme
+    sd_rows = checks[checks["check"].str.startswith("sd by")]
+    flagged_sd = sd_rows.groupby("fit")[["extreme", "groups"]].sum()
+    display(flagged_sd.rename(columns={"extreme": "extreme sds", "groups": "groups"}))
 
 # %%
-plotting.plot_predictive_checks(trees["by_level"])
-
-# %% [markdown]
-# Read the table for what it flags. The means by copy number are the test
-# of $f$'s shape. The spreads (sd) are a test of the noise model: one
-# dispersion for all counts, where the replicates' disagreement grows as
-# the counts fall (the noise section above). Where the sds are flagged, the
-# model's uncertainty for single genes is to be read with that caution.
+if "count model" in trees:
+    display(plotting.plot_predictive_checks(trees["count model"]))
 
 # %% [markdown]
 # ## The whole genome
 #
 # Every gene, on a grid given draws of the parameters the genes share
 # ({py:mod}`~crispr_models.screen_genome`). With `nuts_checks`, the grid is
-# checked first: given `check_draws` posterior draws of the by-level fit, on
-# the sampled genes it must agree with NUTS's own gene effects (the RMSE of
-# the means in posterior sds, the median ratio of sds, and the essentiality
-# calls that change; with few draws, the draws' own Monte Carlo error
-# shows).
+# checked first: given `check_draws` posterior draws of the count model's
+# NUTS fit, on the sampled genes it must agree with NUTS's own gene
+# effects (the RMSE of the means in posterior sds, the median ratio of sds,
+# and the essentiality calls that change; with few draws, the draws' own
+# Monte Carlo error shows).
 #
 # But those parameters are the sample's, and a sample of
 # {glue:text}`screen_fitted_genes` genes knows them poorly: it holds only a
@@ -355,64 +382,103 @@ plotting.plot_predictive_checks(trees["by_level"])
 # $\sigma_{\text{guide}}$ only loosely. So every one of them is fitted
 # again from every gene
 # ({py:func}`~crispr_models.screen_genome.genome_wide_fit`): first
-# $\sigma_{\text{guide}}$ and the counts' dispersion, by Newton steps on
-# the genome's likelihood with each gene integrated over its grid; then,
-# given each of `shared_draws` draws of those, the gene hierarchy (the
-# intercept, $\sigma_{\text{gene}}$ and the mean of each copy-number
-# level). Both posteriors are approximated as normal at their modes: with
-# thousands of genes they nearly are. A gene at zero copies (homozygously
-# deleted) has no DNA for its guides to cut: its effect is not estimable,
-# and it is left out of every score below (its guides still inform the
-# mean of its copy-number level). `benchmarks/screen_scaling.py` checks
-# the result against NUTS on every gene (its row `sample+grid`; the row
-# `sample+grid, sample parameters` is the grid with the sample's own).
+# $\sigma_{\text{guide}}$ and the counts' noise, by Newton steps on the
+# genome's likelihood with each gene integrated over its grid; then, given
+# each of `shared_draws` draws of those, the gene hierarchy (the
+# intercept, $\sigma_{\text{gene}}$, $\nu$ and the mean of each
+# copy-number level and amplicon). Both posteriors are approximated as
+# normal at their modes: with thousands of genes they nearly are. The
+# series' model is fitted the same way, without amplicons. A gene at zero
+# copies (homozygously deleted) has no DNA for its guides to cut: its
+# effect is not estimable, and it is left out of every score below (its
+# guides still inform the mean of its copy-number level).
+# `benchmarks/screen_scaling.py` checks the grid against NUTS on every
+# gene.
 
 # %%
-by_level = fits["by_level"][1]
 if nuts_checks:
+    _, count_idata = fits["count model"]
     agreement = compare_approximation(
-        gene_effects(by_level, essential_threshold),
+        gene_effects(count_idata, essential_threshold),
         integrate_gene_effects(
-            sample, shared_parameter_draws(by_level.posterior, check_draws), essential_threshold
+            sample, shared_parameter_draws(count_idata.posterior, check_draws), essential_threshold
         ),
         call_probability,
     )
     display(pd.Series(agreement).to_frame("grid against NUTS on the sampled genes").T.round(3))
-fit = genome_wide_fit(
-    screen, shared_parameter_draws(by_level.posterior, shared_draws), essential_threshold, rng
-)
+genome_fits = {}
+for name in MODELS if nuts_checks else ["count model"]:
+    chosen = MODELS[name]
+    start = (
+        shared_parameter_draws(fits[name][1].posterior, shared_draws)
+        if name in fits
+        else starting_draws(chosen["noise"], chosen["gene_prior"])
+    )
+    genome_fits[name] = genome_wide_fit(
+        screen,
+        start,
+        essential_threshold,
+        rng,
+        split_amplicons=chosen["split_amplicons"],
+        num_draws=shared_draws,
+        gene_prior=chosen["gene_prior"],
+    )
+fit = genome_fits["count model"]
 genome = mark_not_estimable(fit.effects, gene_place["copy_number"])
+genomes = {
+    n: mark_not_estimable(f.effects, gene_place["copy_number"]) for n, f in genome_fits.items()
+}
 print(
     f"{len(genome):,} genes in {fit.seconds:.0f} s ({fit.guide_fit.evaluations} passes over "
-    f"the genome to fit sigma_guide and excess_cv); the largest density left at a grid's "
-    f"edge: {genome.attrs['max_edge_density']:.1e} of the mode; "
+    f"the genome to fit sigma_guide and excess_per_read); the largest density left at a "
+    f"grid's edge: {genome.attrs['max_edge_density']:.1e} of the mode; "
     f"{(~genome['estimable']).sum()} genes at zero copies are not estimable"
 )
 
 # %%
-sample_parameters = parameter_table(shared_parameter_draws(by_level.posterior, 1000))
-genome_parameters = parameter_table(fit.parameters)
-shared = pd.concat(
-    {
+genome_parameters = parameter_table(fit.parameters, fit.level_labels)
+columns = {f"every gene ({len(genome):,})": genome_parameters.agg(["mean", "std"]).T}
+if nuts_checks:
+    sample_parameters = parameter_table(
+        shared_parameter_draws(fits["count model"][1].posterior, 1000)
+    )
+    columns = {
         f"NUTS, {fitted_genes.size:,} genes": sample_parameters.agg(["mean", "std"]).T,
-        f"every gene ({len(genome):,})": genome_parameters.agg(["mean", "std"]).T,
-    },
-    axis=1,
-)
-flat = shared.set_axis([f"{fit}: {stat}" for fit, stat in shared.columns], axis=1)
+        **columns,
+    }
+shared = pd.concat(columns, axis=1)
+flat = shared.set_axis([f"{fit_name}: {stat}" for fit_name, stat in shared.columns], axis=1)
 save_table(artifacts_dir, "shared_parameters", flat.reset_index(names="parameter"))
 display(shared.round(3))
-labels = copy_number_labels()
+labels = list(fit.level_labels)
 plotting.plot_copy_number_effects(
-    pd.concat(
-        [
-            cn_table[cn_table["model"] == "by_level"].assign(
-                model=f"NUTS, {fitted_genes.size:,} genes"
-            ),
-            effect_summary(genome_parameters[labels], labels, f"every gene ({len(genome):,})"),
-        ]
-    ),
-    "Copy-number effect: the sample and every gene",
+    effect_summary(genome_parameters[labels], labels, f"every gene ({len(genome):,})"),
+    "Copy-number effect by level and amplicon, from every gene",
+)
+
+# %% [markdown]
+# ## Held-out replicates
+#
+# Does the noise model predict a replicate it has not seen? For each
+# replicate and guide, the guide's fold change is inferred from the other
+# replicates' counts (with its gene's fit as the prior), and the held-out
+# count is compared with its 90 % predictive interval
+# ({py:func}`~crispr_models.screen_analysis.held_out_coverage`), in deciles
+# of the guides' abundance. A calibrated noise model puts about 90 % of
+# the counts inside in every decile.
+
+# %%
+coverage = pd.concat(
+    [
+        held_out_coverage(screen, f.effects, f.parameters[0]).assign(model=name)
+        for name, f in genome_fits.items()
+    ],
+    ignore_index=True,
+)
+save_table(artifacts_dir, "held_out_coverage", coverage)
+display(coverage.pivot(index="abundance", columns="model", values="coverage").round(3))
+plotting.plot_held_out_coverage(
+    coverage, 0.9, "Held-out replicate counts inside their 90 % interval"
 )
 
 # %% [markdown]
@@ -428,17 +494,20 @@ plotting.plot_copy_number_effects(
 costs = pd.DataFrame(
     [
         {
-            "method": f"NUTS, {form}",
+            "method": f"NUTS, {name}",
             "genes": fitted_genes.size,
             "compile_s": idata.posterior.attrs["compile_time"],
             "fit_s": idata.posterior.attrs["sampling_time"],
             "gradients_per_s": int(idata.sample_stats["n_steps"].sum())
             / idata.posterior.attrs["sampling_time"],
-            "min_ess_per_s": reports[form].min_ess_bulk / idata.posterior.attrs["sampling_time"],
+            "min_ess_per_s": reports[name].min_ess_bulk / idata.posterior.attrs["sampling_time"],
         }
-        for form, (_, idata) in fits.items()
+        for name, (_, idata) in fits.items()
     ]
-    + [{"method": "grid and shared parameters", "genes": len(genome), "fit_s": fit.seconds}]
+    + [
+        {"method": f"grid and shared parameters, {name}", "genes": len(genome), "fit_s": f.seconds}
+        for name, f in genome_fits.items()
+    ]
 )
 costs["seconds"] = costs["compile_s"].fillna(0.0) + costs["fit_s"]
 # the kernel's own peak: the model and everything else this page holds
@@ -463,8 +532,13 @@ plotting.plot_along_genome(
 )
 
 # %%
-model_seconds = costs.loc[costs["method"] == "NUTS, by_level", "seconds"].sum() + fit.seconds
+model_seconds = costs.loc[costs["method"].str.endswith("count model"), "seconds"].sum()
 model = PeerRun("count model", genome["mean"].dropna(), model_seconds, peak_memory_mb)
+series = []
+if "series' model" in genomes:
+    series_seconds = costs.loc[costs["method"].str.endswith("series' model"), "seconds"].sum()
+    series_scores = genomes["series' model"]["mean"].dropna()
+    series.append(PeerRun("series' model", series_scores, series_seconds, peak_memory_mb))
 plotting.plot_scores_by_copy_number(
     by_copy_number(screen, {r.method: r.scores for r in (naive, model)}),
     "Gene scores by copy number: naive and count model",
@@ -494,10 +568,13 @@ plotting.plot_scores_by_copy_number(
 # copy number does not bias the ranking), and, for each focal amplicon
 # (8 or more copies), where its passenger genes rank: the median depletion
 # percentile of its genes other than `known_drivers` and the reference
-# essential genes, 0.5 if copy number does not bias the ranking.
+# essential genes, 0.5 if copy number does not bias the ranking. With
+# `nuts_checks`, the series' model (NB2, normal genes, one level for 8 or
+# more copies) is scored too: what the noise model, the genes' prior and
+# the amplicons bought together.
 
 # %%
-runs = [naive, *(run_peers(screen, artifacts_dir) if peers else []), model]
+runs = [naive, *(run_peers(screen, artifacts_dir) if peers else []), *series, model]
 scores = {r.method: r.scores for r in runs}
 separation = separation_by_reference(
     scores, references, rng, num_bootstrap=bootstrap_draws, against="count model"
@@ -536,10 +613,11 @@ plotting.plot_essentiality_curves(
 # discoveries.
 
 # %%
-calibration = call_calibration(genome, reference, call_probability)
+calibrations = {n: call_calibration(g, reference, call_probability) for n, g in genomes.items()}
+calibration = calibrations["count model"]
 model_calls = genome["prob_below"] >= call_probability
 save_table(artifacts_dir, "gene_effects", genome.join(naive.scores.rename("naive")).reset_index())
-display(pd.Series(calibration).to_frame("count model").T.round(3))
+display(pd.DataFrame(calibrations).T.round(3))
 print(
     f"model calls: {model_calls.sum():,} genes; {model_calls[high_copy].mean():.1%} of genes "
     f"at 6 or more copies against {model_calls[~high_copy].mean():.1%} of the others"
@@ -553,9 +631,30 @@ others = separation[separation["method"] != "count model"]
 best_other = others.loc[others.groupby(["reference", "metric"])["estimate"].idxmax()].set_index(
     ["reference", "metric"]
 )
-
-
 model_ranks = ranks[ranks["method"] == "count model"]["median_percentile"]
+driver_ranks = gene_percentiles(scores, list(known_drivers)).loc["count model"]
+coverage_by = coverage.groupby("model")["coverage"]
+amplicon_effects = genome_parameters[[label for label in labels if " " in label]].mean()
+
+
+def _range_text(values: pd.Series) -> str:
+    return f"{values.min():.2f} to {values.max():.2f}" if len(values) else "none"
+
+
+def _series_text(text_of_series) -> str:
+    """What the series' model showed, or why it was not fitted."""
+    if "series' model" not in genomes:
+        return "not fitted (`nuts_checks` off)"
+    return text_of_series()
+
+
+def _flagged_sd_text(name: str) -> str:
+    row = flagged_sd.loc[name]
+    return f"{int(row['extreme'])} of {int(row['groups'])}"
+
+
+expected_false = calibration["expected_false_reference"]
+observed_false = calibration["observed_false_reference"]
 glue_values(
     screen_threshold=essential_threshold,
     screen_call_probability=call_probability,
@@ -568,6 +667,12 @@ glue_values(
     screen_noise_vmr_plus_one=f"{pooled['variance_to_mean'] + 1:.0f}",
     screen_noise_cv_low=round(float(noise["excess_cv"].max()), 2),
     screen_noise_cv_high=round(float(noise["excess_cv"].min()), 2),
+    screen_coverage_model=_range_text(coverage_by.get_group("count model")),
+    screen_coverage_series=_series_text(
+        lambda: _range_text(coverage_by.get_group("series' model"))
+    ),
+    screen_sd_flagged_model=_series_text(lambda: _flagged_sd_text("count model")),
+    screen_sd_flagged_series=_series_text(lambda: _flagged_sd_text("series' model")),
     screen_naive_high_copy=f"{naive_calls[high_copy].mean():.1%}",
     screen_naive_other=f"{naive_calls[~high_copy].mean():.1%}",
     screen_model_high_copy=f"{model_calls[high_copy].mean():.1%}",
@@ -586,27 +691,25 @@ glue_values(
     screen_best_pr_difference=difference_text(best_other.loc[("BAGEL", "pr_auc")]),
     screen_amplicons=len(model_ranks),
     screen_amplicons_inside=int(model_ranks.between(0.25, 0.75).sum()),
-    screen_amplicon_lowest=round(float(model_ranks.min()), 2) if len(model_ranks) else "none",
-    screen_amplicon_highest=round(float(model_ranks.max()), 2) if len(model_ranks) else "none",
+    screen_amplicon_range=_range_text(model_ranks),
+    screen_series_amplicons=_series_text(
+        lambda: _range_text(ranks[ranks["method"] == "series' model"]["median_percentile"])
+    ),
+    screen_drivers=", ".join(f"{g} {p:.3f}" for g, p in driver_ranks.items()),
+    screen_amplicon_effects=_range_text(amplicon_effects),
+    screen_top_effect=round(float(genome_parameters["8+"].mean()), 2),
     screen_called=f"{calibration['called']:,}",
     screen_expected_fdr=f"{calibration['expected_fdr']:.1%}",
-    screen_expected_false_reference=round(calibration["expected_false_reference"], 1),
-    screen_observed_false_reference=calibration["observed_false_reference"],
+    screen_expected_false_reference=round(expected_false, 1),
+    screen_observed_false_reference=observed_false,
     screen_called_reference=calibration["called_reference"],
     screen_non_essential_share=f"{calibration['non_essential_called_share']:.1%}",
     screen_reference_genes=f"{calibration['reference_genes']:,}",
     screen_reference_uncertain=calibration["reference_uncertain"],
-    screen_top_effect=round(float(genome_parameters[labels[-1]].mean()), 2),
-    screen_top_effect_sample=round(float(sample_parameters[labels[-1]].mean()), 2),
-    screen_sigma_gene=round(float(genome_parameters["sigma_gene"].mean()), 2),
-    screen_sigma_gene_sample=round(float(sample_parameters["sigma_gene"].mean()), 2),
-    screen_excess_cv=round(float(genome_parameters["excess_cv"].mean()), 3),
+    screen_excess_per_read=round(float(genome_parameters["excess_per_read"].mean()), 1),
+    screen_gene_df=round(float(genome_parameters["gene_df"].mean()), 2),
+    screen_sigma_gene=round(float(genome_parameters["sigma_gene"].mean()), 3),
     screen_sigma_guide=round(float(genome_parameters["sigma_guide"].mean()), 3),
-    screen_sigma_guide_sample=(
-        f"{sample_parameters['sigma_guide'].mean():.3f} "
-        f"± {sample_parameters['sigma_guide'].std():.3f}"
-    ),
-    screen_sigma_guide_sd=round(float(genome_parameters["sigma_guide"].std()), 3),
     screen_grid_seconds=f"{fit.seconds:.0f}",
     screen_model_seconds=f"{model_seconds:.0f}",
     screen_ploidy=round(ploidy(screen.segments), 2) if screen.segments is not None else "unknown",
@@ -619,23 +722,28 @@ glue_values(
 #   {glue:text}`screen_noise_vmr_plus_one` times the mean at every abundance
 #   and depletion; their coefficient of variation beyond Poisson's falls
 #   from {glue:text}`screen_noise_cv_low` to {glue:text}`screen_noise_cv_high`
-#   as the counts rise. The count model's one dispersion ($1/\sqrt{\alpha}$
-#   = {glue:text}`screen_excess_cv` from every gene) is too small for the
-#   depleted, low-count guides and too large for the abundant ones, which
-#   is what the flagged sd checks say; a dispersion that grows with the
-#   mean is the next model.
+#   as the counts rise. So the count model's noise is NB1, a variance
+#   proportional to the mean: $1 + \phi$ times it, with $\phi$ =
+#   {glue:text}`screen_excess_per_read` from every gene. Held-out replicate counts fall in their
+#   90 % intervals {glue:text}`screen_coverage_model` of the time across the
+#   deciles of abundance; under the series' NB2, {glue:text}`screen_coverage_series`.
+#   On the NUTS sample, the sd checks find {glue:text}`screen_sd_flagged_model`
+#   groups (copy-number levels, chromosomes and genes) extreme for the count
+#   model and {glue:text}`screen_sd_flagged_series` for the series' model.
 # - **Copy number.** The naive median calls {glue:text}`screen_naive_high_copy`
 #   of the genes at six or more copies essential against
 #   {glue:text}`screen_naive_other` of the others; the count model calls
 #   {glue:text}`screen_model_high_copy` and {glue:text}`screen_model_other`.
 #   Among the 5 % most depleted genes, the genes at six or more copies take
 #   {glue:text}`screen_top5_naive` of their places under the naive median,
-#   {glue:text}`screen_top5_model` under the model (5 % without bias). Per
-#   amplicon the model is less even: the passengers of
-#   {glue:text}`screen_amplicons_inside` of its {glue:text}`screen_amplicons`
-#   focal amplicons rank in the middle half, their medians range from
-#   {glue:text}`screen_amplicon_lowest` to {glue:text}`screen_amplicon_highest`:
-#   one effect per copy-number level cannot tell one amplicon from another.
+#   {glue:text}`screen_top5_model` under the model (5 % without bias). The
+#   amplicons' effects range from {glue:text}`screen_amplicon_effects` log2
+#   units (the pooled 8+ level: {glue:text}`screen_top_effect`); with one
+#   level each, the passengers of {glue:text}`screen_amplicons_inside` of
+#   the {glue:text}`screen_amplicons` scored amplicons rank in the middle
+#   half (medians {glue:text}`screen_amplicon_range`; the series' model:
+#   {glue:text}`screen_series_amplicons`), while the known drivers rank at
+#   {glue:text}`screen_drivers` (depletion percentiles).
 # - **Against the reference genes** (the {glue:text}`screen_compared_genes`
 #   genes every one of the {glue:text}`screen_methods` methods scores), the
 #   model's gene effects have ROC AUC {glue:text}`screen_auc_model` and PR AUC
@@ -656,21 +764,18 @@ glue_values(
 #   {glue:text}`screen_non_essential_share` of the non-essential genes are
 #   called. Only {glue:text}`screen_reference_uncertain` of the
 #   {glue:text}`screen_reference_genes` reference genes have a probability
-#   between 5 % and 95 %, so these numbers cannot tell a calibrated
-#   posterior from an over-confident one near the threshold; the noise
-#   above says the depleted genes' posteriors are too narrow.
-# - **The fit.** Fitted by NUTS to {glue:text}`screen_fitted_genes` random
-#   genes and its shared parameters then to every gene, the model attributes
-#   {glue:text}`screen_top_effect` log2 units to eight or more copies against
-#   two (the sample alone: {glue:text}`screen_top_effect_sample`); the genes'
-#   sd $\sigma_{\text{gene}}$ is {glue:text}`screen_sigma_gene` (the sample:
-#   {glue:text}`screen_sigma_gene_sample`), the guides' sd around their gene
-#   {glue:text}`screen_sigma_guide` ± {glue:text}`screen_sigma_guide_sd`
-#   from every gene, where the sample alone said
-#   {glue:text}`screen_sigma_guide_sample`. The whole genome took
-#   {glue:text}`screen_grid_seconds` s on the grid, the model
-#   {glue:text}`screen_model_seconds` s in all (NUTS on the sample, compile
-#   included, and the grid).
+#   between 5 % and 95 %: counts this small say that the calls are not
+#   grossly over-confident, but cannot measure a factor of 1.5 either way
+#   (a Poisson count with the expected mean would spread by about its
+#   square root).
+# - **The fit.** The genes' spread is a Student-t with
+#   {glue:text}`screen_gene_df` degrees of freedom and scale
+#   {glue:text}`screen_sigma_gene`: most genes do nearly nothing, and the
+#   essential ones lie in its heavy tail. The guides' sd around their gene
+#   is {glue:text}`screen_sigma_guide`. The whole genome took
+#   {glue:text}`screen_grid_seconds` s on the grid, the count model
+#   {glue:text}`screen_model_seconds` s in all (with `nuts_checks`, NUTS on
+#   the sample too, compile included).
 
 # %% [markdown]
 # ## References

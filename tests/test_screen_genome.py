@@ -9,11 +9,13 @@ from scipy.optimize import approx_fprime
 
 from crispr_models.screen_genome import (
     FINE_POINTS,
+    STARTING_VALUES,
     GeneGrids,
     _hierarchy_log_posterior,
     _laplace,
     _newton_mode,
     _pack,
+    _with_gene_prior,
     effects_on_grids,
     fit_gene_hierarchy,
 )
@@ -62,13 +64,42 @@ def _exact_negative_log_posterior(theta, levels, observed, likelihood_sd):
     return -value
 
 
-def test_the_hierarchy_gradient_is_the_log_posteriors(normal_genes):
+@pytest.mark.parametrize("gene_df", [None, 4.0])
+def test_the_hierarchy_gradient_is_the_log_posteriors(normal_genes, gene_df):
+    """With a normal and with a Student-t prior on the genes (its degrees of
+    freedom a parameter too)."""
     grids, _, _ = normal_genes
     levels, grid, found = grids.layout.gene_level, grids.points[0], grids.log_likelihood[0]
-    theta = _pack(TRUTH) + np.random.default_rng(2).normal(0, 0.1, 10)
-    _, gradient = _hierarchy_log_posterior(theta, levels, grid, found)
-    numeric = approx_fprime(theta, lambda t: _hierarchy_log_posterior(t, levels, grid, found)[0])
-    np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-3)
+    heavy = gene_df is not None
+    start = _pack({**TRUTH, "gene_df": gene_df})
+    theta = start + np.random.default_rng(2).normal(0, 0.1, len(start))
+
+    def value(t):
+        return _hierarchy_log_posterior(t, levels, grid, found, heavy)[0]
+
+    _, gradient = _hierarchy_log_posterior(theta, levels, grid, found, heavy)
+    np.testing.assert_allclose(gradient, approx_fprime(theta, value), rtol=1e-4, atol=1e-3)
+
+
+def test_the_student_t_hierarchy_is_scipys_density():
+    """With one gene whose likelihood is a spike at x, the log posterior is
+    the Student-t's log density at x (normalising constant included) plus
+    the priors: what fits gene_df."""
+    layout_levels = np.array([DIPLOID])
+    grid = np.array([[0.7 - 1e-6, 0.7, 0.7 + 1e-6]])
+    spike = np.array([[-1e9, 0.0, -1e9]])
+    draw = {**TRUTH, "gene_df": 3.0}
+    first, _ = _hierarchy_log_posterior(_pack(draw), layout_levels, grid, spike, True)
+    second, _ = _hierarchy_log_posterior(
+        _pack({**draw, "gene_df": 9.0}), layout_levels, grid, spike, True
+    )
+    expected = [
+        stats.t.logpdf(0.7, nu, TRUTH["intercept"], TRUTH["sigma_gene"])
+        + stats.gamma.logpdf(nu, 2.0, scale=10.0)
+        + np.log(nu)
+        for nu in (3.0, 9.0)
+    ]
+    assert second - first == pytest.approx(expected[1] - expected[0], rel=1e-9)
 
 
 def _hessian(function, theta, step=1e-4):
@@ -198,3 +229,11 @@ def test_the_newton_mode_is_found_from_hundreds_of_sds_away():
         lambda u: -_narrow_normal_in_sds(u), np.log([0.15, 0.55]), tol=1e-14
     ).x
     assert np.all(np.abs(mode - exact) < 0.1 * np.sqrt(np.diag(covariance)))
+
+
+def test_a_student_t_fit_starts_from_normal_draws_and_a_normal_drops_the_tails():
+    normal = {"intercept": 0.1, "sigma_gene": 0.3}
+    heavy = _with_gene_prior(normal, "student_t")
+    assert heavy == {**normal, "gene_df": STARTING_VALUES["gene_df"]}
+    assert _with_gene_prior({**normal, "gene_df": 3.0}, "student_t")["gene_df"] == 3.0
+    assert _with_gene_prior(heavy, "normal") == normal

@@ -15,21 +15,31 @@ from crispr_models.screen_analysis import (
     compare_approximation,
     copy_number_effect_table,
     gene_effects,
+    held_out_coverage,
     mark_not_estimable,
     replicate_log_fold_changes,
 )
-from crispr_models.screen_data import gene_median_log_fold_change, load_crispy_screen
+from crispr_models.screen_data import Screen, gene_median_log_fold_change, load_crispy_screen
 from crispr_models.screen_genome import (
     genome_wide_fit,
     integrate_gene_effects,
     shared_parameter_draws,
+    starting_draws,
 )
 from crispr_models.screen_model import (
-    _mean_terms,
+    MIN_AMPLICON_GENES,
+    QUADRATURE_ERROR,
+    TOP_COPY_LEVEL,
+    GeneLayout,
+    _count_constant_terms,
     compile_guide_marginal,
     copy_number_level,
     copy_number_levels,
+    count_log_terms,
+    expand_to_layout,
+    integrated_log_likelihood,
     negative_binomial_log_likelihood,
+    negative_binomial_parameters,
     read_count_model,
 )
 from crispr_models.screen_scoring import ESSENTIAL, average_precision, reference_labels, roc_auc
@@ -91,10 +101,18 @@ def test_the_model_names_its_variables_and_refuses_unknown_choices(small_screen)
         "intercept",
         "sigma_gene",
         "sigma_guide",
-        "excess_cv",
+        "excess_per_read",
         "cn_level_mean",
         "gene_lfc",
+        "gene_df",
     }
+    series = read_count_model(small_screen, "by_level", noise="constant_cv", gene_prior="normal")
+    series_names = {v.name for v in series.free_RVs}
+    assert series_names == (names - {"excess_per_read", "gene_df"}) | {"excess_cv"}
+    with pytest.raises(ValueError, match="gene_prior must be one of 'student_t', 'normal'"):
+        read_count_model(small_screen, gene_prior="cauchy")
+    with pytest.raises(ValueError, match="noise must be one of 'per_read', 'constant_cv'"):
+        read_count_model(small_screen, noise="nb3")
     assert {"gene_effect", "cn_effect", "copy_number_effect"} <= {
         v.name for v in model.deterministics
     }
@@ -181,41 +199,61 @@ def test_the_gene_sample_is_simple_random_and_reproducible(au565):
         choose_genes(au565.genes, -1, np.random.default_rng(1))
 
 
-def _brute_force_marginal(counts, log_offset, mean, sigma, alpha):
-    """log of the integral of prod_r NB(y_r | theta) N(theta | mean, sigma),
-    the theta-free terms left out as the model does, on a fine grid."""
-    theta = np.linspace(-15, 10, 200_001)
-    log_mu = log_offset[:, None] + np.log(2) * theta[None, :]
-    kernel = np.sum(
-        counts[:, None] * log_mu - (alpha + counts[:, None]) * np.logaddexp(np.log(alpha), log_mu),
-        axis=0,
-    )
-    log_f = kernel + stats.norm.logpdf(theta, mean, sigma)
-    peak = log_f.max()
-    return peak + np.log(np.trapezoid(np.exp(log_f - peak), theta))
-
-
-def test_the_guides_are_integrated_out_exactly(small_screen):
+@pytest.mark.parametrize("noise, value", [("constant_cv", 3.0**-0.5), ("per_read", 70.0)])
+def test_the_guides_are_integrated_out_exactly(small_screen, noise, value):
     """Against brute-force integration, for guides whose counts sit near,
-    and 3 and 8 prior sds from, their mean; and zero counts."""
+    and 3 and 8 prior sds from, their mean; and zero counts; under one
+    dispersion (NB2) and a variance proportional to the mean (NB1)."""
     guides = small_screen.restrict_to_genes(small_screen.genes[:20])
     counts = guides.counts().astype(float)
     counts[0] = 0
     guides.guides[list(guides.replicates)] = counts.astype(int)
     offset = guides.expected_log_counts()
     observed = np.log2((counts + 0.5) / np.exp(offset)).mean(axis=1)
-    sigma, alpha = 0.2, 3.0
+    sigma = 0.2
     for shift in (0.0, 3 * sigma, -8 * sigma):
         means = observed + shift
-        fast, _, _ = compile_guide_marginal(guides)(means, sigma, alpha)
+        fast, _, _ = compile_guide_marginal(guides, noise)(means, sigma, value)
         brute = [
-            _brute_force_marginal(counts[s], offset[s], means[s], sigma, alpha)
+            _brute_force_marginal(noise, value, counts[s], offset[s], means[s], sigma)
             for s in range(len(means))
         ]
-        np.testing.assert_allclose(fast, brute, atol=1e-4)
+        np.testing.assert_allclose(fast, brute, atol=QUADRATURE_ERROR[noise])
 
 
-def test_a_vanishing_guide_sd_leaves_the_negative_binomial_at_the_mean(small_screen):
+@pytest.mark.parametrize("noise, value", [("constant_cv", 0.55), ("per_read", 70.0)])
+def test_the_count_likelihood_is_scipys_negative_binomial(small_screen, noise, value):
+    """With the guides' sd near zero the integrated likelihood is the
+    counts' density at their means, constant terms included: NB2 with one
+    alpha, NB1 with shape mu / phi (variance mu (1 + phi))."""
+    guides = small_screen.restrict_to_genes(small_screen.genes[:20])
+    counts = guides.counts()
+    means = np.random.default_rng(4).normal(-0.3, 0.5, len(counts))
+    found = integrated_log_likelihood(guides, means, 1e-9, noise, value).eval()
+    mu = np.exp(guides.expected_log_counts() + np.log(2.0) * means[:, None])
+    n, p = negative_binomial_parameters(noise, mu, value)
+    assert found == pytest.approx(stats.nbinom.logpmf(counts, n, p).sum(), rel=1e-9)
+    variance = stats.nbinom.var(n, p)
+    expected = mu * (1 + value) if noise == "per_read" else mu + value**2 * mu**2
+    np.testing.assert_allclose(variance, expected, rtol=1e-9)
+
+
+def _brute_force_marginal(noise, value, counts, log_offset, mean, sigma):
+    """log of the integral of prod_r p(y_r | theta) N(theta | mean, sigma),
+    the theta-free terms left out as the model does, on a fine grid (scipy's
+    densities, less the model's constant terms)."""
+    theta = np.linspace(-15, 10, 200_001)
+    mu = np.exp(log_offset[:, None] + np.log(2) * theta[None, :])
+    n, p = negative_binomial_parameters(noise, mu, value)
+    kernel = stats.nbinom.logpmf(counts[:, None], n, p).sum(axis=0)
+    kernel -= _count_constant_terms(noise, counts.astype(np.int64), value).eval()
+    log_f = kernel + stats.norm.logpdf(theta, mean, sigma)
+    peak = log_f.max()
+    return peak + np.log(np.trapezoid(np.exp(log_f - peak), theta))
+
+
+@pytest.mark.parametrize("noise, value", [("constant_cv", 3.0**-0.5), ("per_read", 70.0)])
+def test_a_vanishing_guide_sd_leaves_the_negative_binomial_at_the_mean(small_screen, noise, value):
     """As sigma_guide -> 0 the integral is the counts' likelihood at the
     guide's mean. Computing theta - mean directly once made it 1,000 log
     units too high at sigma_guide = 1e-18, a false mode that trapped a chain."""
@@ -223,12 +261,11 @@ def test_a_vanishing_guide_sd_leaves_the_negative_binomial_at_the_mean(small_scr
     counts = guides.counts()
     log_offset = guides.expected_log_counts()
     means = np.random.default_rng(8).normal(-0.5, 1.0, len(counts))
-    alpha = 3.0
     log_mu = log_offset + np.log(2.0) * means[:, None]
-    at_mean = pt.sum(_mean_terms(counts, log_mu, alpha), axis=1).eval()
-    marginal = compile_guide_marginal(guides)
+    at_mean = pt.sum(count_log_terms(noise, counts, log_mu, value), axis=1).eval()
+    marginal = compile_guide_marginal(guides, noise)
     for sigma in (1e-6, 1e-12, 1e-18):
-        np.testing.assert_allclose(marginal(means, sigma, alpha)[0], at_mean, atol=1e-6)
+        np.testing.assert_allclose(marginal(means, sigma, value)[0], at_mean, atol=1e-6)
 
 
 def test_the_genome_integration_refuses_no_draws_and_holds_its_grid(small_screen):
@@ -328,3 +365,90 @@ def test_advi_returns_draws_of_every_gene_and_its_time(small_screen):
     assert idata.posterior.attrs["sampling_time"] > 0
     with pytest.raises(ValueError, match="iterations must be a positive integer"):
         fit_advi(model, np.random.default_rng(5), iterations=0)
+
+
+def _simulated_guides(rng, noise, value, genes=500, guides_per_gene=4, sigma_guide=0.2):
+    """A screen of ``genes`` genes (effects N(-0.3, 0.8)), each guide's fold
+    change N(its gene's, sigma_guide), plasmid counts spread over two orders
+    of magnitude, three replicates' counts from the ``noise`` model, equal
+    library sizes; and the true gene effects."""
+    gene_effect = rng.normal(-0.3, 0.8, genes)
+    gene = np.repeat(np.arange(genes), guides_per_gene)
+    theta = rng.normal(gene_effect[gene], sigma_guide)
+    plasmid = np.round(np.exp(rng.uniform(np.log(40), np.log(3000), gene.size))).astype(int)
+    mu = plasmid[:, None] * 2.0 ** theta[:, None] * np.ones((1, 3))
+    counts = rng.negative_binomial(*negative_binomial_parameters(noise, mu, value))
+    names = [f"g{i}" for i in range(genes)]
+    table = pd.DataFrame(counts, columns=["R1", "R2", "R3"]).assign(
+        plasmid=plasmid, gene=[names[g] for g in gene], copy_number=2.0
+    )
+    sizes = pd.Series(1.0, index=["R1", "R2", "R3", "plasmid"])
+    screen = Screen(table, ("R1", "R2", "R3"), sizes, {})
+    return screen, pd.Series(gene_effect, index=names)
+
+
+def test_held_out_replicates_are_covered_as_often_as_promised_under_the_true_noise():
+    """Counts drawn from NB1 (phi = 70) with known gene effects: given the
+    truth, 90 % intervals for each held-out replicate hold 90 % of the
+    counts in every decile of abundance (within 3 binomial standard errors,
+    plus at most 0.005 for the ends of a discrete interval at these counts);
+    NB2 with one dispersion, matched to the middle of the counts, covers
+    too few of the low counts and too many of the high ones."""
+    screen, truth = _simulated_guides(np.random.default_rng(5), "per_read", 70.0)
+    effects = pd.DataFrame({"mean": truth, "sd": 0.0})
+    draw = {"sigma_guide": 0.2, "excess_per_read": 70.0}
+    right = held_out_coverage(screen, effects, draw)
+    se = np.sqrt(0.9 * 0.1 / right["counts"])
+    assert np.all(right["coverage"] > 0.9 - 3 * se)
+    assert np.all(right["coverage"] < 0.9 + 3 * se + 0.005)
+    middle = float(np.median(right["abundance"]))
+    wrong = held_out_coverage(
+        screen, effects, {"sigma_guide": 0.2, "excess_cv": np.sqrt(70.0 / middle)}
+    )
+    assert wrong["coverage"].iloc[0] < 0.9 - 3 * se.iloc[0]
+    assert wrong["coverage"].iloc[-1] > 0.9 + 3 * se.iloc[-1]
+    with pytest.raises(ValueError, match="probability must lie strictly between 0 and 1"):
+        held_out_coverage(screen, effects, draw, probability=1.0)
+
+
+def test_focal_amplicons_get_levels_of_their_own(au565):
+    """AU565's runs of segments at the top level that hold at least
+    MIN_AMPLICON_GENES genes each become a level, their genes and guides
+    moved there from the pooled top level; an effect of the wrong length is
+    refused, naming the levels."""
+    pooled = GeneLayout.of(au565)
+    split = GeneLayout.of(au565, split_amplicons=True)
+    extra = len(split.level_labels) - len(pooled.level_labels)
+    assert extra >= 4 and any("chr17" in label for label in split.level_labels)
+    genes_per_level = np.bincount(split.gene_level, minlength=len(split.level_labels))
+    assert np.all(genes_per_level[-extra:] >= MIN_AMPLICON_GENES)
+    moved = split.gene_level != pooled.gene_level
+    assert np.all(pooled.gene_level[moved] == TOP_COPY_LEVEL)
+    assert "ERBB2" in set(
+        split.genes[
+            split.gene_level
+            == split.level_labels.index(
+                next(label for label in split.level_labels if "chr17" in label)
+            )
+        ]
+    )
+    effect = expand_to_layout(np.linspace(0.3, -0.8, TOP_COPY_LEVEL + 1), split)
+    assert np.all(effect[-extra:] == effect[TOP_COPY_LEVEL])
+    assert GeneLayout.for_effect(au565, effect).level_labels == split.level_labels
+    with pytest.raises(ValueError, match="the copy-number effect has 11 levels"):
+        GeneLayout.for_effect(au565, np.zeros(11))
+
+
+def test_the_genome_wide_fit_starts_without_nuts_and_finds_the_screens_noise(small_screen):
+    """From the middle of the priors (no sample fit), on 200 AU565 genes:
+    as many draws as asked, each with the Student-t's degrees of freedom and
+    NB1's phi, and phi's mode within 4 of its posterior sds of the whole
+    genome's (79.5 +- 0.4 in the chapter's fit)."""
+    fit = genome_wide_fit(
+        small_screen, starting_draws("per_read"), -1.0, np.random.default_rng(0), num_draws=3
+    )
+    assert len(fit.parameters) == 3
+    assert all({"gene_df", "excess_per_read"} <= set(p) for p in fit.parameters)
+    assert fit.guide_fit.names == ("sigma_guide", "excess_per_read")
+    phi_sd = np.exp(fit.guide_fit.mode[1]) * np.sqrt(fit.guide_fit.covariance[1, 1])
+    assert abs(np.exp(fit.guide_fit.mode[1]) - 79.5) < 4 * phi_sd

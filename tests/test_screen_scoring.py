@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from crispr_models.screen_data import amplicons
 from crispr_models.screen_scoring import (
     ESSENTIAL,
     NON_ESSENTIAL,
     amplicon_ranks,
-    amplicons,
     average_precision,
     bootstrap_separation,
     call_calibration,

@@ -705,6 +705,8 @@ def plot_copy_number_effects(table: pd.DataFrame, title: str) -> gg.ggplot:
             caption="point: posterior mean; bar: 94 % interval; 0 at 2 copies",
         )
         + theme_crispr()
+        # an amplicon's level is labelled with its place
+        + gg.theme(axis_text_x=gg.element_text(rotation=30, ha="right"))
     )
 
 
@@ -795,4 +797,30 @@ def plot_amplicon_ranks(table: pd.DataFrame, title: str) -> gg.ggplot:
         )
         + theme_crispr()
         + gg.theme(figure_size=(9, 4.5))
+    )
+
+
+def plot_held_out_coverage(table: pd.DataFrame, probability: float, title: str) -> gg.ggplot:
+    """The share of held-out replicate counts inside their central
+    ``probability`` predictive interval, by bin of abundance, one colour per
+    model (``table``: :func:`crispr_models.screen_analysis.held_out_coverage`'s
+    rows with a ``model`` column), with two standard errors; the dashed line
+    is the nominal share."""
+    table = table.assign(
+        low=table["coverage"] - 2 * table["se"], high=table["coverage"] + 2 * table["se"]
+    )
+    return (
+        gg.ggplot(table, gg.aes(x="abundance", y="coverage", colour="model"))
+        + gg.geom_hline(yintercept=probability, linetype=TRUE_LINE, colour="grey")
+        + gg.geom_line()
+        + gg.geom_pointrange(gg.aes(ymin="low", ymax="high"))
+        + gg.scale_x_log10()
+        + gg.labs(
+            x="the guide's mean count in the other replicates",
+            y=f"share inside the {probability:.0%} interval",
+            colour="",
+            title=title,
+            caption="bars: two binomial standard errors; dashed: the nominal share",
+        )
+        + theme_crispr()
     )

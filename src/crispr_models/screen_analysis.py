@@ -9,7 +9,10 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pytensor
+import pytensor.tensor as pt
 import xarray as xr
+from scipy import stats
 
 from crispr_models.input_checks import (
     RandomSource,
@@ -21,10 +24,14 @@ from crispr_models.input_checks import (
 from crispr_models.screen_data import Screen, log_fold_changes
 from crispr_models.screen_model import (
     DIPLOID,
+    NOISE_PARAMETERS,
     GeneLayout,
     compile_guide_marginal,
     compile_log_integrand,
     copy_number_level,
+    count_log_terms,
+    negative_binomial_parameters,
+    noise_of,
 )
 
 
@@ -78,46 +85,47 @@ def replicate_log_fold_changes(
     total = stacked.sizes["sample"]
     chosen = np.linspace(0, total - 1, min(check_positive_int("num_draws", num_draws), total))
     stacked = stacked.isel(sample=chosen.astype(int))
-    layout = GeneLayout.of(screen)
     gene_lfc = stacked["gene_lfc"].transpose("sample", "gene").to_numpy()
     effect = (
         stacked["copy_number_effect"].transpose("sample", ...).to_numpy()
         if "copy_number_effect" in stacked
         else None
     )
+    layout = GeneLayout.for_effect(screen, effect)
     means = layout.guide_means(gene_lfc, effect)
     sigma_guide = stacked["sigma_guide"].to_numpy()
-    alpha = 1.0 / stacked["excess_cv"].to_numpy() ** 2
-    draw_fold_changes = guide_fold_change_sampler(screen)
+    noise = noise_of(stacked.data_vars)
+    noise_value = stacked[NOISE_PARAMETERS[noise]].to_numpy()
+    draw_fold_changes = guide_fold_change_sampler(screen, noise)
     expected = screen.expected_log_counts()
     out = np.empty(means.shape)
     for d in range(means.shape[0]):
-        lfc = draw_fold_changes(means[d], sigma_guide[d], alpha[d], rng)
+        lfc = draw_fold_changes(means[d], sigma_guide[d], noise_value[d], rng)
         mu = np.exp(expected + np.log(2.0) * lfc[:, None])
-        # NegBinom(mu, alpha) is numpy's (n, p) with n = alpha, p = alpha / (alpha + mu)
-        counts = rng.negative_binomial(alpha[d], alpha[d] / (alpha[d] + mu))
+        counts = rng.negative_binomial(*negative_binomial_parameters(noise, mu, noise_value[d]))
         table = screen.guides.assign(**dict(zip(screen.replicates, counts.T, strict=True)))
         out[d] = log_fold_changes(replace(screen, guides=table)).to_numpy()
     return out
 
 
-def guide_fold_change_sampler(screen: Screen, proposals: int = 32):
-    """A function (guide means, sigma_guide, alpha, rng) -> one draw of each
-    guide's fold change given its counts, which the model integrates out.
+def guide_fold_change_sampler(screen: Screen, noise: str, proposals: int = 32):
+    """A function (guide means, sigma_guide, the ``noise`` model's parameter,
+    rng) -> one draw of each guide's fold change given its counts, which the
+    model integrates out.
 
     Sampling-importance-resampling: ``proposals`` draws per guide from a
     normal at the integrand's mode with 1.5 times its Laplace scale (wider,
     so the weights stay bounded), one kept with probability proportional to
     integrand / proposal density."""
-    marginal = compile_guide_marginal(screen)
-    log_integrand = compile_log_integrand(screen)
+    marginal = compile_guide_marginal(screen, noise)
+    log_integrand = compile_log_integrand(screen, noise)
 
-    def draw(means, sigma_guide, alpha, rng):
-        _, mode, scale = marginal(means, sigma_guide, alpha)
+    def draw(means, sigma_guide, noise_value, rng):
+        _, mode, scale = marginal(means, sigma_guide, noise_value)
         width = 1.5 * scale
         z = rng.standard_normal((means.size, proposals))
         theta = mode[:, None] + width[:, None] * z
-        log_weight = log_integrand(theta, means, sigma_guide, alpha) + 0.5 * z**2
+        log_weight = log_integrand(theta, means, sigma_guide, noise_value) + 0.5 * z**2
         weight = np.exp(log_weight - log_weight.max(axis=1, keepdims=True))
         cumulative = np.cumsum(weight, axis=1)
         pick = (cumulative < rng.uniform(size=(means.size, 1)) * cumulative[:, -1:]).sum(axis=1)
@@ -316,3 +324,139 @@ def mark_not_estimable(effects: pd.DataFrame, gene_copy_number: pd.Series) -> pd
     marked["estimable"] = estimable
     marked.attrs = effects.attrs
     return marked
+
+
+#: :func:`held_out_coverage`'s grid of each guide's fold change: points of a
+#: wide first pass (spanning the guide's prior and its counts, this many
+#: log2 units beyond both), then of a fine pass over this many of the first
+#: pass's sds around its mean.
+HELD_OUT_POINTS, HELD_OUT_MARGIN, HELD_OUT_HALF_WIDTH_SDS = 41, 3.0, 7.0
+
+
+def held_out_coverage(
+    screen: Screen,
+    effects: pd.DataFrame,
+    draw: dict,
+    probability: float = 0.9,
+    bins: int = 10,
+) -> pd.DataFrame:
+    r"""How often each replicate's count, held out, falls in its central
+    ``probability`` predictive interval, in bins (deciles by default) of the
+    guides' abundance.
+
+    For each replicate :math:`h` and guide: its fold change's posterior given
+    the other replicates' counts, with its gene's fitted fold change as the
+    prior mean and the guides' sd widened by the gene's posterior sd
+    (``effects``, :func:`~crispr_models.screen_genome.genome_wide_fit`'s, at
+    two copies; ``draw`` holds ``sigma_guide``, the noise parameter and the
+    copy-number effect), computed on a grid; then the count's predictive
+    distribution, the negative binomial mixed over that posterior. A count
+    is inside when it lies between the interval's discrete ends (so a
+    discrete interval covers at least ``probability``). The gene's fit has
+    seen the held-out counts of its own guides: one replicate of one guide
+    is about a tenth of what fixes a gene of four guides, a small optimism.
+
+    Per bin of the other replicates' mean count (scaled to the mean library
+    size): its median, the share covered and its binomial standard error,
+    and the number of counts; guides at zero copies are left out (their
+    genes have no effect). ``attrs`` hold the share covered over all."""
+    noise = noise_of(draw)
+    if not 0.0 < probability < 1.0:
+        raise ValueError(f"probability must lie strictly between 0 and 1, got {probability!r}")
+    bins = check_positive_int("bins", bins)
+    replicates = len(screen.replicates)
+    if replicates < 2:
+        raise ValueError("held_out_coverage needs at least two replicates")
+    effect = draw.get("copy_number_effect")
+    layout = GeneLayout.for_effect(screen, effect)
+    shift = np.zeros(len(layout.genes)) if effect is None else np.asarray(effect)[layout.gene_level]
+    gene_table = effects.reindex(layout.genes)
+    prior_mean = layout.guide_means(gene_table["mean"].to_numpy() + shift, effect)
+    prior_sd = np.hypot(draw["sigma_guide"], gene_table["sd"].to_numpy()[layout.gene_index])
+    counts = screen.counts().astype(float)
+    log_offset = screen.expected_log_counts()
+    sizes = screen.library_sizes[list(screen.replicates)].to_numpy(float)
+    value = draw[NOISE_PARAMETERS[noise]]
+    log_terms = _compiled_count_log_terms(noise)
+    tail = (1.0 - probability) / 2.0
+    rows = []
+    for held_out in range(replicates):
+        others = [r for r in range(replicates) if r != held_out]
+        grid, weights = _guide_posterior_grid(
+            lambda y, log_mu: log_terms(y, log_mu, value),
+            counts[:, others],
+            log_offset[:, others],
+            prior_mean,
+            prior_sd,
+        )
+        mu = np.exp(log_offset[:, [held_out]] + np.log(2.0) * grid)
+        n, p = negative_binomial_parameters(noise, mu, value)
+        y = counts[:, [held_out]]
+        at = np.sum(weights * stats.nbinom.cdf(y, n, p), axis=1)
+        below = np.sum(weights * stats.nbinom.cdf(y - 1, n, p), axis=1)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "abundance": (counts[:, others] / sizes[others]).mean(axis=1) * sizes.mean(),
+                    "covered": (at >= tail) & (below < 1.0 - tail),
+                    "estimable": screen.guides["copy_number"].to_numpy() > 0,
+                }
+            )
+        )
+    table = pd.concat(rows, ignore_index=True)
+    table = table[table["estimable"]].copy()
+    table["bin"] = pd.qcut(table["abundance"].rank(method="first"), bins, labels=False)
+    grouped = table.groupby("bin")
+    covered, size = grouped["covered"].mean(), grouped.size()
+    summary = pd.DataFrame(
+        {
+            "abundance": grouped["abundance"].median(),
+            "coverage": covered,
+            "se": np.sqrt(covered * (1.0 - covered) / size),
+            "counts": size,
+        }
+    ).reset_index(drop=True)
+    summary.attrs = {"coverage": float(table["covered"].mean()), "probability": probability}
+    return summary
+
+
+def _compiled_count_log_terms(noise: str):
+    """:func:`~crispr_models.screen_model.count_log_terms` as a numpy
+    function of (counts, log mu, the noise parameter), arrays of one shape."""
+    counts, log_mu = pt.dtensor3("counts"), pt.dtensor3("log_mu")
+    value = pt.dscalar("value")
+    return pytensor.function([counts, log_mu, value], count_log_terms(noise, counts, log_mu, value))
+
+
+#: :func:`held_out_coverage`'s grid of each guide's fold change: points of a
+#: wide first pass (spanning the guide's prior and its counts, this many
+#: log2 units beyond both), then of a fine pass over this many of the first
+#: pass's sds around its mean.
+HELD_OUT_POINTS, HELD_OUT_MARGIN, HELD_OUT_HALF_WIDTH_SDS = 41, 3.0, 7.0
+
+
+def _guide_posterior_grid(log_terms, counts, log_offset, prior_mean, prior_sd):
+    """Each guide's fold change on a grid (guides x points) and its
+    posterior weights there, given ``counts`` (guides x replicates), the
+    counts' log terms and a normal prior: a wide pass, then a fine one
+    around its mean."""
+    observed = np.log2((counts + 0.5) / np.exp(log_offset)).mean(axis=1)
+    low = np.minimum(observed, prior_mean) - HELD_OUT_MARGIN
+    high = np.maximum(observed, prior_mean) + HELD_OUT_MARGIN
+    wide = low[:, None] + (high - low)[:, None] * np.linspace(0.0, 1.0, HELD_OUT_POINTS)
+    weights = _grid_weights(log_terms, wide, counts, log_offset, prior_mean, prior_sd)
+    mean = np.sum(weights * wide, axis=1)
+    sd = np.sqrt(np.sum(weights * (wide - mean[:, None]) ** 2, axis=1))
+    offsets = HELD_OUT_HALF_WIDTH_SDS * np.linspace(-1.0, 1.0, HELD_OUT_POINTS)
+    fine = mean[:, None] + sd[:, None] * offsets[None, :]
+    return fine, _grid_weights(log_terms, fine, counts, log_offset, prior_mean, prior_sd)
+
+
+def _grid_weights(log_terms, grid, counts, log_offset, prior_mean, prior_sd):
+    """Normalised posterior weights of each guide's grid points."""
+    log_mu = log_offset[:, :, None] + np.log(2.0) * grid[:, None, :]
+    y = np.broadcast_to(counts[:, :, None], log_mu.shape)
+    data = np.sum(log_terms(y, log_mu), axis=1)
+    log_density = data - 0.5 * ((grid - prior_mean[:, None]) / prior_sd[:, None]) ** 2
+    weights = np.exp(log_density - log_density.max(axis=1, keepdims=True))
+    return weights / weights.sum(axis=1, keepdims=True)

@@ -205,6 +205,39 @@ def load_gene_set(path: str | Path) -> frozenset[str]:
     return frozenset(symbols.str.strip())
 
 
+def amplicons(
+    segments: pd.DataFrame | None, *, min_copies: float = 8, merge_distance: float = 5e6
+) -> pd.DataFrame:
+    """The focal amplicons of a line: on each chromosome, runs of segments
+    at ``min_copies`` or more copies, merged when less than
+    ``merge_distance`` bases apart. One row each: ``amplicon`` (a name,
+    ``chr17:37.3-39.5 Mb``), ``chr``, ``start``, ``end``, ``max_copies``;
+    none without ``segments``."""
+    rows = []
+    if segments is None:
+        segments = pd.DataFrame(columns=["Chr", "Start", "End", "copy_number"])
+    high = segments[segments["copy_number"] >= min_copies].sort_values(["Chr", "Start"])
+    for chromosome, group in high.groupby("Chr", sort=False):
+        current = None
+        for segment in group.itertuples():
+            if current is not None and segment.Start - current["end"] < merge_distance:
+                current["end"] = max(current["end"], segment.End)
+                current["max_copies"] = max(current["max_copies"], segment.copy_number)
+                continue
+            if current is not None:
+                rows.append(current)
+            current = {
+                "chr": chromosome,
+                "start": segment.Start,
+                "end": segment.End,
+                "max_copies": segment.copy_number,
+            }
+        rows.append(current)
+    table = pd.DataFrame(rows, columns=["chr", "start", "end", "max_copies"])
+    names = [f"chr{r.chr}:{r.start / 1e6:.1f}-{r.end / 1e6:.1f} Mb" for r in table.itertuples()]
+    return table.assign(amplicon=names)[["amplicon", "chr", "start", "end", "max_copies"]]
+
+
 @dataclass(frozen=True)
 class Screen:
     """One screen, one row per usable guide.

@@ -27,7 +27,7 @@ parameters are then the sample's, and a sample knows them poorly:
 :func:`genome_wide_fit` therefore re-estimates both from every gene, each
 by a normal approximation at its mode (with 17,000 genes the posterior of
 a dozen shared parameters is close to normal): ``sigma_guide`` and
-``excess_cv`` by Newton steps on the genome's log marginal likelihood, the
+the noise model's parameter by Newton steps on the genome's log marginal likelihood, the
 gene hierarchy profiled out (:func:`fit_guide_parameters`), then, given
 each draw of those, the gene hierarchy (:func:`fit_gene_hierarchy`). The
 sample gives where to start. One approximation remains: the few genes whose
@@ -46,18 +46,28 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from scipy import optimize
-from scipy.special import logsumexp
+from scipy.special import digamma, gammaln, logsumexp
 
-from crispr_models.input_checks import RandomSource, check_positive_int, check_rng
+from crispr_models.input_checks import (
+    RandomSource,
+    check_choice,
+    check_positive_int,
+    check_rng,
+)
 from crispr_models.screen_data import Screen, log_fold_changes
 from crispr_models.screen_model import (
     DIPLOID,
+    GENE_DF_PRIOR,
+    GENE_PRIORS,
+    NOISE_PARAMETERS,
     PRIOR_SCALES,
     TOP_COPY_LEVEL,
     GeneLayout,
     compile_count_terms,
     compile_guide_marginal,
     copy_number_labels,
+    expand_to_layout,
+    noise_of,
 )
 
 #: Grid points per gene: a coarse pass finds where each gene's posterior
@@ -97,9 +107,21 @@ DIFFERENCE_STEP_SDS = 0.5
 #: many times the sample's guides, and so a narrower posterior.
 FIRST_STEP_OF_SAMPLE_SD = 0.25
 
-SHARED_PARAMETERS = ("intercept", "sigma_gene", "sigma_guide", "excess_cv")
-#: What :func:`fit_guide_parameters` fits, in this order (as logs).
-GUIDE_PARAMETERS = ("sigma_guide", "excess_cv")
+#: The parameters every gene shares, the noise model's among them (one of
+#: :data:`~crispr_models.screen_model.NOISE_PARAMETERS`).
+SHARED_PARAMETERS = (
+    "intercept",
+    "sigma_gene",
+    "gene_df",
+    "sigma_guide",
+    *NOISE_PARAMETERS.values(),
+)
+
+
+def guide_parameters(noise: str) -> tuple[str, str]:
+    """What :func:`fit_guide_parameters` fits, in this order (as logs):
+    ``sigma_guide`` and the ``noise`` model's parameter."""
+    return ("sigma_guide", NOISE_PARAMETERS[noise])
 
 
 def shared_parameter_draws(posterior: xr.DataTree | xr.Dataset, num_draws: int) -> list[dict]:
@@ -137,20 +159,28 @@ class _Genome:
     each gene's naive median fold change (where its coarse grid starts)."""
 
     layout: GeneLayout
+    noise: str
     marginal: object
     count_terms: object
     naive: np.ndarray
 
     @classmethod
-    def of(cls, screen: Screen) -> _Genome:
-        layout = GeneLayout.of(screen)
+    def of(cls, screen: Screen, noise: str, layout: GeneLayout) -> _Genome:
         naive = pd.Series(log_fold_changes(screen).to_numpy()).groupby(layout.gene_index).median()
         return cls(
             layout,
-            compile_guide_marginal(screen),
-            compile_count_terms(screen),
+            noise,
+            compile_guide_marginal(screen, noise),
+            compile_count_terms(screen, noise),
             naive.to_numpy(),
         )
+
+    @classmethod
+    def for_draws(cls, screen: Screen, draws: list[dict]) -> _Genome:
+        """The genome for ``draws``' noise model and copy-number levels."""
+        _require_draws(draws)
+        layout = GeneLayout.for_effect(screen, draws[0].get("copy_number_effect"))
+        return cls.of(screen, noise_of(draws[0]), layout)
 
 
 def gene_likelihood_grids(screen: Screen, draws: list[dict]) -> GeneGrids:
@@ -158,7 +188,7 @@ def gene_likelihood_grids(screen: Screen, draws: list[dict]) -> GeneGrids:
     (:func:`shared_parameter_draws`), on a grid placed where the gene's
     posterior given that draw lies: the costly step, one pass over the
     genome per draw and grid point."""
-    return _grids(_Genome.of(screen), draws, time.perf_counter())
+    return _grids(_Genome.for_draws(screen, draws), draws, time.perf_counter())
 
 
 def _require_draws(draws: list[dict]) -> None:
@@ -237,18 +267,21 @@ def fit_gene_hierarchy(grids: GeneGrids, rng: RandomSource) -> list[dict]:
     levels = grids.layout.gene_level
     hierarchies = []
     for draw, grid, found in zip(grids.draws, grids.points, grids.log_likelihood, strict=True):
-        mode, covariance = _laplace(levels, grid, found, _pack(draw))
-        hierarchies.append({**draw, **_unpack(rng.multivariate_normal(mode, covariance))})
+        heavy = _heavy(draw)
+        mode, covariance = _laplace(levels, grid, found, _pack(draw), heavy)
+        hierarchies.append({**draw, **_unpack(rng.multivariate_normal(mode, covariance), heavy)})
     return hierarchies
 
 
 @dataclass(frozen=True)
 class GuideParameterFit:
     """:func:`fit_guide_parameters`'s normal approximation to the posterior
-    of (log ``sigma_guide``, log ``excess_cv``) given every gene: its mode
-    and covariance, the gene hierarchy's mode there, and how many times the
-    genome's likelihood was tabulated to find them."""
+    of the logs of ``names`` (``sigma_guide`` and the noise model's
+    parameter) given every gene: its mode and covariance, the gene
+    hierarchy's mode there, and how many times the genome's likelihood was
+    tabulated to find them."""
 
+    names: tuple[str, str]
     mode: np.ndarray
     covariance: np.ndarray
     hierarchy: dict
@@ -260,14 +293,15 @@ class GuideParameterFit:
         its grids; :func:`fit_gene_hierarchy` then draws the hierarchy)."""
         logs = check_rng(rng).multivariate_normal(self.mode, self.covariance, size=num_draws)
         return [
-            {**self.hierarchy, **dict(zip(GUIDE_PARAMETERS, np.exp(row).tolist(), strict=True))}
+            {**self.hierarchy, **dict(zip(self.names, np.exp(row).tolist(), strict=True))}
             for row in logs
         ]
 
 
 def fit_guide_parameters(screen: Screen, draws: list[dict]) -> GuideParameterFit:
-    """The posterior of ``sigma_guide`` and ``excess_cv`` given every gene
-    of ``screen``, approximated as normal in their logs at its mode.
+    """The posterior of ``sigma_guide`` and the noise model's parameter
+    (``draws``' own) given every gene of ``screen``, approximated as normal
+    in their logs at its mode.
 
     The log posterior at a value of the two is the genome's log likelihood
     (each gene integrated over its grid, the guides over theirs), the gene
@@ -276,25 +310,27 @@ def fit_guide_parameters(screen: Screen, draws: list[dict]) -> GuideParameterFit
     their priors. Its mode is found by Newton steps on central differences
     (:func:`_newton_mode`), from the mean of ``draws`` (a sample fit's),
     with the grids placed once, for that mean."""
-    return _fit_guide_parameters(_Genome.of(screen), draws)
+    return _fit_guide_parameters(_Genome.for_draws(screen, draws), draws)
 
 
 def _fit_guide_parameters(genome: _Genome, draws: list[dict]) -> GuideParameterFit:
     _require_draws(draws)
-    logs = np.log([[d[name] for name in GUIDE_PARAMETERS] for d in draws])
-    mean = dict(zip(GUIDE_PARAMETERS, np.exp(logs.mean(axis=0)), strict=True))
+    names = guide_parameters(genome.noise)
+    logs = np.log([[d[name] for name in names] for d in draws])
+    mean = dict(zip(names, np.exp(logs.mean(axis=0)), strict=True))
     centre = {**draws[len(draws) // 2], **mean}
     grid = _profile_grid(genome, centre)
-    hierarchy, evaluations = _pack(centre), 0
+    hierarchy, evaluations, heavy = _pack(centre), 0, _heavy(centre)
 
     def log_posterior(log_values: np.ndarray) -> float:
         nonlocal hierarchy, evaluations
-        values = dict(zip(GUIDE_PARAMETERS, np.exp(log_values), strict=True))
+        values = dict(zip(names, np.exp(log_values), strict=True))
         found = _log_likelihood(genome, grid, {**centre, **values})
-        hierarchy = _hierarchy_mode(genome.layout.gene_level, grid, found, hierarchy)
-        value, _ = _hierarchy_log_posterior(hierarchy, genome.layout.gene_level, grid, found)
-        value += float(genome.count_terms(values["excess_cv"] ** -2))
-        for name, log_value in zip(GUIDE_PARAMETERS, log_values, strict=True):
+        levels = genome.layout.gene_level
+        hierarchy = _hierarchy_mode(levels, grid, found, hierarchy, heavy)
+        value, _ = _hierarchy_log_posterior(hierarchy, levels, grid, found, heavy)
+        value += float(genome.count_terms(values[names[1]]))
+        for name, log_value in zip(names, log_values, strict=True):
             # half-normal prior, with the Jacobian of the log
             value += -0.5 * (values[name] / PRIOR_SCALES[name]) ** 2 + log_value
         evaluations += 1
@@ -306,7 +342,8 @@ def _fit_guide_parameters(genome: _Genome, draws: list[dict]) -> GuideParameterF
         log_posterior, logs.mean(axis=0), FIRST_STEP_OF_SAMPLE_SD * spread
     )
     log_posterior(mode)  # the hierarchy's mode at the mode
-    return GuideParameterFit(mode, covariance, {**centre, **_unpack(hierarchy)}, evaluations)
+    hierarchy_mode = _unpack(hierarchy, heavy)
+    return GuideParameterFit(names, mode, covariance, {**centre, **hierarchy_mode}, evaluations)
 
 
 def _newton_mode(log_density, start: np.ndarray, step: np.ndarray) -> tuple:
@@ -398,73 +435,163 @@ class GenomeFit:
     effects: pd.DataFrame
     parameters: list[dict]
     guide_fit: GuideParameterFit
+    #: the copy-number levels of ``parameters``' ``copy_number_effect``
+    level_labels: tuple[str, ...]
     seconds: float
 
 
+#: Where :func:`genome_wide_fit` starts without a sample fit
+#: (:func:`starting_draws`): near the middle of the priors, no copy-number
+#: effect, and the noise of a typical screen.
+STARTING_VALUES = {
+    "intercept": 0.0,
+    "sigma_gene": 0.5,
+    "gene_df": 10.0,
+    "sigma_guide": 0.2,
+    "excess_per_read": 50.0,
+    "excess_cv": 0.5,
+}
+
+
+def starting_draws(noise: str, gene_prior: str = "student_t") -> list[dict]:
+    """One draw of the shared parameters to start :func:`genome_wide_fit`
+    from, for a screen fitted without NUTS on a sample: every parameter it
+    fits again, so the start only has to be within reach."""
+    names = ["intercept", "sigma_gene", "sigma_guide", NOISE_PARAMETERS[noise]]
+    if gene_prior == "student_t":
+        names.append("gene_df")
+    draw = {name: STARTING_VALUES[name] for name in names}
+    return [{**draw, "copy_number_effect": np.zeros(TOP_COPY_LEVEL + 1)}]
+
+
+def _with_gene_prior(draw: dict, gene_prior: str) -> dict:
+    """``draw`` with (a start for) or without the Student-t's ``gene_df``."""
+    without = {k: v for k, v in draw.items() if k != "gene_df"}
+    if gene_prior == "normal":
+        return without
+    return {"gene_df": STARTING_VALUES["gene_df"], **draw}
+
+
 def genome_wide_fit(
-    screen: Screen, draws: list[dict], threshold: float, rng: RandomSource
+    screen: Screen,
+    draws: list[dict],
+    threshold: float,
+    rng: RandomSource,
+    split_amplicons: bool = False,
+    num_draws: int | None = None,
+    gene_prior: str | None = None,
 ) -> GenomeFit:
     """Every gene of ``screen``, with every shared parameter fitted again
     from all of them, starting from ``draws`` of a by-level sample fit:
     :func:`fit_guide_parameters`, ``len(draws)`` draws of those
     on :func:`gene_likelihood_grids`, :func:`fit_gene_hierarchy` on each,
-    and the gene effects mixed over them (:func:`effects_on_grids`)."""
+    and the gene effects mixed over them (:func:`effects_on_grids`): as many
+    grids as ``num_draws`` (by default one per draw given). With
+    ``split_amplicons`` the model is ``"by_amplicon"``'s: each focal
+    amplicon's level starts at the draws' top level, and is fitted with
+    the rest of the gene hierarchy. ``gene_prior`` (``"student_t"`` or
+    ``"normal"``; by default the draws') sets the genes' prior: a Student-t
+    fitted from draws of a normal one starts at
+    ``STARTING_VALUES["gene_df"]`` degrees of freedom (a few hundred genes,
+    as NUTS fits, pin its tails poorly; every gene does)."""
     rng = check_rng(rng)
     start = time.perf_counter()
-    genome = _Genome.of(screen)  # compiled once for both passes
+    if gene_prior is not None:
+        check_choice("gene_prior", gene_prior, GENE_PRIORS)
+        draws = [_with_gene_prior(d, gene_prior) for d in draws]
+    if split_amplicons:
+        _require_draws(draws)
+        layout = GeneLayout.of(screen, split_amplicons=True)
+        draws = [
+            {**d, "copy_number_effect": expand_to_layout(d["copy_number_effect"], layout)}
+            for d in draws
+        ]
+    genome = _Genome.for_draws(screen, draws)  # compiled once for both passes
     guide_fit = _fit_guide_parameters(genome, draws)
-    grids = _grids(genome, guide_fit.draws(len(draws), rng), time.perf_counter())
+    num_draws = len(draws) if num_draws is None else check_positive_int("num_draws", num_draws)
+    grids = _grids(genome, guide_fit.draws(num_draws, rng), time.perf_counter())
     parameters = fit_gene_hierarchy(grids, rng)
     effects = effects_on_grids(grids, threshold, parameters)
-    return GenomeFit(effects, parameters, guide_fit, time.perf_counter() - start)
+    return GenomeFit(
+        effects, parameters, guide_fit, genome.layout.level_labels, time.perf_counter() - start
+    )
 
 
-def parameter_table(draws: list[dict]) -> pd.DataFrame:
+def parameter_table(draws: list[dict], level_labels: tuple[str, ...] | None = None) -> pd.DataFrame:
     """The shared parameters of draws (:func:`shared_parameter_draws` or a
     :class:`GenomeFit`'s), one row per draw: intercept, the two sds,
-    ``excess_cv`` and the copy-number effect at each level, labelled."""
+    the noise model's parameter and the copy-number effect at each level,
+    labelled (``level_labels``; by default the copy numbers')."""
+    labels = copy_number_labels() if level_labels is None else level_labels
     return pd.DataFrame(
         [
             {
-                **{name: d[name] for name in SHARED_PARAMETERS},
-                **dict(zip(copy_number_labels(), d["copy_number_effect"], strict=True)),
+                **{name: d[name] for name in SHARED_PARAMETERS if name in d},
+                **dict(zip(labels, d["copy_number_effect"], strict=True)),
             }
             for d in draws
         ]
     )
 
 
+def _heavy(draw: dict) -> bool:
+    """Whether ``draw``'s genes have a Student-t prior (a ``gene_df``)."""
+    return draw.get("gene_df") is not None
+
+
 def _pack(draw: dict) -> np.ndarray:
-    """The hierarchy as the optimiser's vector: intercept, log sigma_gene
-    and the level means a + f(c) of every level but two copies."""
+    """The hierarchy as the optimiser's vector: intercept, log sigma_gene,
+    log gene_df (with a Student-t prior) and the level means a + f(c) of
+    every level but two copies."""
     effect = np.zeros(TOP_COPY_LEVEL + 1)
     if draw.get("copy_number_effect") is not None:
         effect = np.asarray(draw["copy_number_effect"], dtype=float)
     level_means = np.delete(draw["intercept"] + effect, DIPLOID)
-    return np.concatenate([[draw["intercept"], np.log(draw["sigma_gene"])], level_means])
+    spread = [np.log(draw["sigma_gene"])] + ([np.log(draw["gene_df"])] if _heavy(draw) else [])
+    return np.concatenate([[draw["intercept"]], spread, level_means])
 
 
-def _unpack(theta: np.ndarray) -> dict:
-    intercept, level_means = theta[0], np.insert(theta[2:], DIPLOID, theta[0])
-    return {
+def _unpack(theta: np.ndarray, heavy: bool) -> dict:
+    first = 3 if heavy else 2
+    intercept, level_means = theta[0], np.insert(theta[first:], DIPLOID, theta[0])
+    found = {
         "intercept": float(intercept),
         "sigma_gene": float(np.exp(theta[1])),
         "copy_number_effect": level_means - intercept,
     }
+    if heavy:
+        found["gene_df"] = float(np.exp(theta[2]))
+    return found
 
 
-def _hierarchy_log_posterior(theta, levels, grid, log_likelihood):
+def _gene_prior_terms(z, gene_df):
+    """The genes' log prior density in z (their standardised distance from
+    their level's mean) up to its normalising constant, and its
+    derivatives in z and (Student-t only; else None) in log gene_df."""
+    if gene_df is None:
+        return -0.5 * z**2, -z, None
+    nu, z2 = gene_df, z**2
+    kernel = -0.5 * (nu + 1.0) * np.log1p(z2 / nu)
+    by_log_df = -0.5 * nu * np.log1p(z2 / nu) + 0.5 * (nu + 1.0) * z2 / (nu + z2)
+    return kernel, -(nu + 1.0) * z / (nu + z2), by_log_df
+
+
+def _hierarchy_log_posterior(theta, levels, grid, log_likelihood, heavy=False):
     """Log posterior of the packed hierarchy (:func:`_pack`) and its
     gradient; each gene's integral over its grid by the rectangle rule
     (the grid's ends are far in the tails)."""
+    first = 3 if heavy else 2
     intercept, sigma = theta[0], np.exp(theta[1])
-    level_means = np.insert(theta[2:], DIPLOID, intercept)
+    gene_df = np.exp(theta[2]) if heavy else None
+    level_means = np.insert(theta[first:], DIPLOID, intercept)
     z = (grid - level_means[levels][:, None]) / sigma
-    terms = log_likelihood - 0.5 * z**2
+    kernel, by_z, by_log_df = _gene_prior_terms(z, gene_df)
+    terms = log_likelihood + kernel
     per_gene = logsumexp(terms, axis=1)
     weights = np.exp(terms - per_gene[:, None])
-    free = theta[2:] - intercept
-    value = per_gene.sum() - len(grid) * theta[1]
+    free = theta[first:] - intercept
+    genes = len(grid)
+    value = per_gene.sum() - genes * theta[1]
     # the model's priors: a normal, level means normal about a, sigma_gene
     # half-normal with the Jacobian of its log
     a_scale, level_scale, sigma_scale = (
@@ -472,42 +599,52 @@ def _hierarchy_log_posterior(theta, levels, grid, log_likelihood):
     )
     value += -0.5 * (intercept / a_scale) ** 2 - 0.5 * np.sum((free / level_scale) ** 2)
     value += -0.5 * (sigma / sigma_scale) ** 2 + theta[1]
-    by_level = np.bincount(levels, (weights * z).sum(axis=1) / sigma, minlength=len(level_means))
+    by_mean = -(weights * by_z).sum(axis=1) / sigma
+    by_level = np.bincount(levels, by_mean, minlength=len(level_means))
     gradient = np.empty_like(theta)
     gradient[0] = by_level[DIPLOID] - intercept / a_scale**2 + free.sum() / level_scale**2
-    gradient[1] = np.sum(weights * z**2) - len(grid) - (sigma / sigma_scale) ** 2 + 1.0
-    gradient[2:] = np.delete(by_level, DIPLOID) - free / level_scale**2
+    gradient[1] = -np.sum(weights * z * by_z) - genes - (sigma / sigma_scale) ** 2 + 1.0
+    gradient[first:] = np.delete(by_level, DIPLOID) - free / level_scale**2
+    if heavy:
+        # the Student-t's normalising constant, and gene_df's gamma prior
+        # with the Jacobian of its log
+        shape, rate = GENE_DF_PRIOR
+        nu = gene_df
+        value += genes * (gammaln(0.5 * (nu + 1.0)) - gammaln(0.5 * nu) - 0.5 * np.log(nu))
+        value += shape * theta[2] - rate * nu
+        constant_by_log_df = 0.5 * nu * (digamma(0.5 * (nu + 1.0)) - digamma(0.5 * nu)) - 0.5
+        gradient[2] = genes * constant_by_log_df + np.sum(weights * by_log_df) + shape - rate * nu
     return value, gradient
 
 
-def _hierarchy_negative(levels, grid, log_likelihood):
+def _hierarchy_negative(levels, grid, log_likelihood, heavy=False):
     """Minus :func:`_hierarchy_log_posterior` and its gradient, as a
     function of the packed hierarchy alone (for the optimisers)."""
 
     def negative(theta):
-        value, gradient = _hierarchy_log_posterior(theta, levels, grid, log_likelihood)
+        value, gradient = _hierarchy_log_posterior(theta, levels, grid, log_likelihood, heavy)
         return -value, -gradient
 
     return negative
 
 
-def _hierarchy_mode(levels, grid, log_likelihood, start):
+def _hierarchy_mode(levels, grid, log_likelihood, start, heavy=False):
     """The gene hierarchy's mode by BFGS from ``start`` (its last iterate:
     near the mode, the log posterior's rounding error, not its gradient,
     ends the search, and the value is then exact to far below 1e-6)."""
-    negative = _hierarchy_negative(levels, grid, log_likelihood)
+    negative = _hierarchy_negative(levels, grid, log_likelihood, heavy)
     return optimize.minimize(negative, start, jac=True, method="BFGS").x
 
 
-def _laplace(levels, grid, log_likelihood, start):
+def _laplace(levels, grid, log_likelihood, start, heavy=False):
     """Mode and covariance (the inverse of minus the Hessian) of
     :func:`_hierarchy_log_posterior`: BFGS from ``start``, then Newton steps
     on the Hessian by central differences of the gradient until the step
     is under 1e-4 posterior sds (with 17,000 genes the log posterior is of
     order 1e5, and BFGS's line search stops on rounding before its gradient
     test does)."""
-    negative = _hierarchy_negative(levels, grid, log_likelihood)
-    theta = _hierarchy_mode(levels, grid, log_likelihood, start)
+    negative = _hierarchy_negative(levels, grid, log_likelihood, heavy)
+    theta = _hierarchy_mode(levels, grid, log_likelihood, start, heavy)
     for _ in range(MAX_NEWTON_STEPS):
         gradient, hessian = negative(theta)[1], _hessian_of(negative, theta)
         try:
@@ -543,7 +680,9 @@ def _profile_grid(genome: _Genome, draw: dict) -> np.ndarray:
     gene integrals of :func:`fit_guide_parameters` (the rectangle rule on a
     normal at one point per sd is exact to 1e-8), in a third of the time."""
     grid, found = _tabulate(genome, draw)
-    prior = _log_prior(grid, _prior_mean(genome.layout, draw), draw["sigma_gene"])
+    prior = _log_prior(
+        grid, _prior_mean(genome.layout, draw), draw["sigma_gene"], draw.get("gene_df")
+    )
     centre, sd = _placement(grid, found + prior)
     offsets = PROFILE_HALF_WIDTH_SDS * np.linspace(-1.0, 1.0, PROFILE_POINTS)
     return centre[:, None] + sd[:, None] * offsets[None, :]
@@ -559,7 +698,9 @@ def _tabulate(genome: _Genome, draw: dict):
     grid = low[:, None] + (high - low)[:, None] * np.linspace(0.0, 1.0, COARSE_POINTS)[None, :]
     found = _log_likelihood(genome, grid, draw)
     for _ in range(FINE_PASSES):
-        prior = _log_prior(grid, prior_mean, PLACEMENT_PRIOR_WIDENING * draw["sigma_gene"])
+        prior = _log_prior(
+            grid, prior_mean, PLACEMENT_PRIOR_WIDENING * draw["sigma_gene"], draw.get("gene_df")
+        )
         centre, sd = _placement(grid, found + prior)
         offsets = FINE_HALF_WIDTH_SDS * np.linspace(-1.0, 1.0, FINE_POINTS)
         grid = centre[:, None] + sd[:, None] * offsets[None, :]
@@ -573,8 +714,11 @@ def _prior_mean(layout: GeneLayout, hierarchy: dict) -> np.ndarray:
     return hierarchy["intercept"] + np.asarray(shift, dtype=float) * np.ones(len(layout.genes))
 
 
-def _log_prior(grid, prior_mean, sigma_gene):
-    return -0.5 * ((grid - prior_mean[:, None]) / sigma_gene) ** 2
+def _log_prior(grid, prior_mean, sigma_gene, gene_df=None):
+    """The genes' log prior on their grids, up to a constant per gene:
+    normal, or Student-t with ``gene_df`` degrees of freedom."""
+    z = (grid - prior_mean[:, None]) / sigma_gene
+    return _gene_prior_terms(z, gene_df)[0]
 
 
 def _log_likelihood(genome: _Genome, grid: np.ndarray, draw: dict) -> np.ndarray:
@@ -582,11 +726,11 @@ def _log_likelihood(genome: _Genome, grid: np.ndarray, draw: dict) -> np.ndarray
     ``grid`` (its fold change at its own level) given ``draw``, guides
     integrated out, up to the terms free of the means."""
     layout, effect = genome.layout, draw.get("copy_number_effect")
-    alpha = 1.0 / draw["excess_cv"] ** 2
+    noise_value = draw[NOISE_PARAMETERS[genome.noise]]
     found = np.empty_like(grid)
     for j in range(grid.shape[1]):
         means = layout.guide_means(grid[:, j], effect)
-        per_guide, _, _ = genome.marginal(means, draw["sigma_guide"], alpha)
+        per_guide, _, _ = genome.marginal(means, draw["sigma_guide"], noise_value)
         found[:, j] = np.bincount(layout.gene_index, per_guide, minlength=len(grid))
     return found
 
@@ -597,7 +741,9 @@ def _posterior_moments(layout, grid, log_likelihood, hierarchy, threshold):
     edge density."""
     prior_mean = _prior_mean(layout, hierarchy)
     gene_shift = prior_mean - hierarchy["intercept"]
-    density = log_likelihood + _log_prior(grid, prior_mean, hierarchy["sigma_gene"])
+    density = log_likelihood + _log_prior(
+        grid, prior_mean, hierarchy["sigma_gene"], hierarchy.get("gene_df")
+    )
     mean, variance = _moments(grid, density)
     below = _probability_below(grid, density, threshold + gene_shift)
     relative = np.exp(density - density.max(axis=1, keepdims=True))

@@ -12,7 +12,7 @@ the same code on the same genes:
   on the non-essential genes (:func:`recall_at_false_positive_rate`);
 - copy-number bias: the share of amplified genes among the most depleted
   (:func:`high_copy_share`), and where the genes of each focal amplicon rank
-  (:func:`amplicons`, :func:`amplicon_ranks`);
+  (:func:`genes_in_amplicons`, :func:`amplicon_ranks`);
 - the calibration of a posterior's essentiality calls (:func:`call_calibration`).
 """
 
@@ -211,45 +211,12 @@ def high_copy_share(
     return float((percentile[amplified] < top_share).mean())
 
 
-def amplicons(
-    segments: pd.DataFrame | None, *, min_copies: float = 8, merge_distance: float = 5e6
-) -> pd.DataFrame:
-    """The focal amplicons of a line: on each chromosome, runs of segments
-    at ``min_copies`` or more copies, merged when less than
-    ``merge_distance`` bases apart. One row each: ``amplicon`` (a name,
-    ``chr17:37.3-39.5 Mb``), ``chr``, ``start``, ``end``, ``max_copies``;
-    none without ``segments``."""
-    rows = []
-    if segments is None:
-        segments = pd.DataFrame(columns=["Chr", "Start", "End", "copy_number"])
-    high = segments[segments["copy_number"] >= min_copies].sort_values(["Chr", "Start"])
-    for chromosome, group in high.groupby("Chr", sort=False):
-        current = None
-        for segment in group.itertuples():
-            if current is not None and segment.Start - current["end"] < merge_distance:
-                current["end"] = max(current["end"], segment.End)
-                current["max_copies"] = max(current["max_copies"], segment.copy_number)
-                continue
-            if current is not None:
-                rows.append(current)
-            current = {
-                "chr": chromosome,
-                "start": segment.Start,
-                "end": segment.End,
-                "max_copies": segment.copy_number,
-            }
-        rows.append(current)
-    table = pd.DataFrame(rows, columns=["chr", "start", "end", "max_copies"])
-    names = [f"chr{r.chr}:{r.start / 1e6:.1f}-{r.end / 1e6:.1f} Mb" for r in table.itertuples()]
-    return table.assign(amplicon=names)[["amplicon", "chr", "start", "end", "max_copies"]]
-
-
 def genes_in_amplicons(
     gene_place: pd.DataFrame, found: pd.DataFrame, *, min_copies: float = 8
 ) -> pd.Series:
     """The genes of ``gene_place`` (``chr``, ``position`` and ``copy_number``
     per gene) at ``min_copies`` or more copies inside one of ``found``
-    (:func:`amplicons`), mapped to that amplicon's name."""
+    (:func:`~crispr_models.screen_data.amplicons`), mapped to that amplicon's name."""
     names = pd.Series(pd.NA, index=gene_place.index, dtype=object, name="amplicon")
     amplified = gene_place["copy_number"] >= min_copies
     for row in found.itertuples():
