@@ -78,7 +78,12 @@ from crispr_models.screen_genome import (
     shared_parameter_draws,
     starting_draws,
 )
-from crispr_models.screen_model import NOISE_PARAMETERS, copy_number_level, read_count_model
+from crispr_models.screen_model import (
+    MIN_AMPLICON_GENES,
+    NOISE_PARAMETERS,
+    copy_number_level,
+    read_count_model,
+)
 from crispr_models.screen_peers import PeerRun, method_costs, naive_median, run_peers
 from crispr_models.screen_scoring import (
     amplicon_ranks,
@@ -258,14 +263,17 @@ print(
 #   the excess variance per read. The series' model had NB2, one
 #   dispersion $\alpha$ for every count (`excess_cv` $= 1/\sqrt{\alpha}$);
 # - **genes are Student-t**: most genes do nothing and a few lie far from
-#   them; a normal prior fitted to both pulls the essential genes towards
-#   the rest once the noise is honest about depleted (low-count) guides.
+#   them; one normal spread for both must either pull the essential genes
+#   towards the rest or spread the rest out, and NB1 makes the depleted
+#   (low-count, essential) genes' own evidence weaker than NB2 pretended.
 #   $\nu$ (`gene_df`) has a Gamma(2, 0.1) prior;
 # - **each focal amplicon has its own level** in the genome-wide fit below
 #   ({py:func}`~crispr_models.screen_genome.genome_wide_fit`,
-#   `split_amplicons`): a run of segments at 8 or more copies that holds
-#   at least 10 genes. Cutting many copies slows the cells by an amount
-#   that differs between amplicons, which one "8+" level cannot say.
+#   `split_amplicons`): a run of segments at the top level (8 or more
+#   copies, rounded) that holds at least
+#   {glue:text}`screen_min_amplicon_genes` genes. Cutting many copies
+#   slows the cells by an amount that differs between amplicons (the
+#   fitted effects below), which one "8+" level cannot say.
 #
 # $a \sim N(0, 1)$, $\sigma_{\text{gene}} \sim$ HalfNormal(1),
 # $\sigma_{\text{guide}} \sim$ HalfNormal(0.5), each level's effect N(0, 1).
@@ -661,6 +669,7 @@ glue_values(
     screen_guides=f"{len(screen.guides):,}",
     screen_genes=f"{screen.genes.size:,}",
     screen_fitted_genes=f"{fitted_genes.size:,}",
+    screen_min_amplicon_genes=MIN_AMPLICON_GENES,
     screen_noise_vmr_low=f"{noise['variance_to_mean'].min():.0f}",
     screen_noise_vmr_high=f"{noise['variance_to_mean'].max():.0f}",
     screen_noise_vmr=f"{pooled['variance_to_mean']:.0f}",
