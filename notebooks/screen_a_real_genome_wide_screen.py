@@ -515,7 +515,9 @@ costs = pd.DataFrame(
     + [
         {"method": f"grid and shared parameters, {name}", "genes": len(genome), "fit_s": f.seconds}
         for name, f in genome_fits.items()
-    ]
+    ],
+    # every column, NUTS's too when it did not run (nuts_checks off)
+    columns=["method", "genes", "compile_s", "fit_s", "gradients_per_s", "min_ess_per_s"],
 )
 costs["seconds"] = costs["compile_s"].fillna(0.0) + costs["fit_s"]
 # the kernel's own peak: the model and everything else this page holds
