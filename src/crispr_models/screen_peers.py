@@ -216,7 +216,9 @@ def chronos_gene_effect(
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     screen.guides[["gene", "plasmid", *screen.replicates]].to_csv(workdir / "counts.csv")
-    command = [str(python), "-m", "crispr_models.screen_peers", "chronos"]
+    # absolute, since the child runs in workdir; not resolved, which would
+    # follow a virtual environment's link out of it
+    command = [os.path.abspath(python), "-m", "crispr_models.screen_peers", "chronos"]
     command += [str(days), str(excess_variance)]
     seconds, peak = _run_measured(command, workdir)
     scores = pd.read_csv(workdir / "gene_effect.csv", index_col=0).iloc[:, 0]
