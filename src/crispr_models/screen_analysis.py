@@ -369,9 +369,9 @@ def held_out_coverage(
         raise ValueError("held_out_coverage needs at least two replicates")
     effect = draw.get("copy_number_effect")
     layout = GeneLayout.for_effect(screen, effect)
-    shift = np.zeros(len(layout.genes)) if effect is None else np.asarray(effect)[layout.gene_level]
     gene_table = effects.reindex(layout.genes)
-    prior_mean = layout.guide_means(gene_table["mean"].to_numpy() + shift, effect)
+    gene_lfc = gene_table["mean"].to_numpy() + layout.gene_shift(effect)
+    prior_mean = layout.guide_means(gene_lfc, effect)
     prior_sd = np.hypot(draw["sigma_guide"], gene_table["sd"].to_numpy()[layout.gene_index])
     counts = screen.counts().astype(float)
     log_offset = screen.expected_log_counts()
@@ -379,6 +379,7 @@ def held_out_coverage(
     value = draw[NOISE_PARAMETERS[noise]]
     log_terms = _compiled_count_log_terms(noise)
     tail = (1.0 - probability) / 2.0
+    estimable = screen.guides["copy_number"].to_numpy() > 0
     rows = []
     for held_out in range(replicates):
         others = [r for r in range(replicates) if r != held_out]
@@ -399,7 +400,7 @@ def held_out_coverage(
                 {
                     "abundance": (counts[:, others] / sizes[others]).mean(axis=1) * sizes.mean(),
                     "covered": (at >= tail) & (below < 1.0 - tail),
-                    "estimable": screen.guides["copy_number"].to_numpy() > 0,
+                    "estimable": estimable,
                 }
             )
         )
@@ -426,13 +427,6 @@ def _compiled_count_log_terms(noise: str):
     counts, log_mu = pt.dtensor3("counts"), pt.dtensor3("log_mu")
     value = pt.dscalar("value")
     return pytensor.function([counts, log_mu, value], count_log_terms(noise, counts, log_mu, value))
-
-
-#: :func:`held_out_coverage`'s grid of each guide's fold change: points of a
-#: wide first pass (spanning the guide's prior and its counts, this many
-#: log2 units beyond both), then of a fine pass over this many of the first
-#: pass's sds around its mean.
-HELD_OUT_POINTS, HELD_OUT_MARGIN, HELD_OUT_HALF_WIDTH_SDS = 41, 3.0, 7.0
 
 
 def _guide_posterior_grid(log_terms, counts, log_offset, prior_mean, prior_sd):

@@ -515,7 +515,9 @@ def genome_wide_fit(
             {**d, "copy_number_effect": expand_to_layout(d["copy_number_effect"], layout)}
             for d in draws
         ]
-    genome = _Genome.for_draws(screen, draws)  # compiled once for both passes
+        genome = _Genome.of(screen, noise_of(draws[0]), layout)
+    else:
+        genome = _Genome.for_draws(screen, draws)  # compiled once for both passes
     guide_fit = _fit_guide_parameters(genome, draws)
     num_draws = len(draws) if num_draws is None else check_positive_int("num_draws", num_draws)
     grids = _grids(genome, guide_fit.draws(num_draws, rng), time.perf_counter(), place_once=True)
@@ -560,8 +562,13 @@ def _pack(draw: dict) -> np.ndarray:
     return np.concatenate([[draw["intercept"]], spread, level_means])
 
 
+def _first_level_mean(heavy: bool) -> int:
+    """Where the level means start in the packed hierarchy (:func:`_pack`)."""
+    return 3 if heavy else 2
+
+
 def _unpack(theta: np.ndarray, heavy: bool) -> dict:
-    first = 3 if heavy else 2
+    first = _first_level_mean(heavy)
     intercept, level_means = theta[0], np.insert(theta[first:], DIPLOID, theta[0])
     found = {
         "intercept": float(intercept),
@@ -589,7 +596,7 @@ def _hierarchy_log_posterior(theta, levels, grid, log_likelihood, heavy=False):
     """Log posterior of the packed hierarchy (:func:`_pack`) and its
     gradient; each gene's integral over its grid by the rectangle rule
     (the grid's ends are far in the tails)."""
-    first = 3 if heavy else 2
+    first = _first_level_mean(heavy)
     intercept, sigma = theta[0], np.exp(theta[1])
     gene_df = np.exp(theta[2]) if heavy else None
     level_means = np.insert(theta[first:], DIPLOID, intercept)

@@ -182,8 +182,9 @@ class GeneLayout:
         if split_amplicons and screen.segments is not None:
             chromosome = screen.guides["chr"].to_numpy()
             position = screen.guides["position"].to_numpy(float)
-            gene_position = pd.Series(position).groupby(gene_index).median().to_numpy()
-            gene_chromosome = pd.Series(chromosome).groupby(gene_index).first().to_numpy()
+            places = screen.gene_places().reindex(genes)
+            gene_position = places["position"].to_numpy(float)
+            gene_chromosome = places["chr"].to_numpy()
             found = amplicons(
                 screen.segments,
                 min_copies=TOP_COPY_LEVEL - 0.5,
