@@ -41,7 +41,7 @@
 # Bad files are refused, naming the file and what is wrong, before any fit;
 # `nuts_checks false` leaves out NUTS (the series' model, the grid against
 # NUTS on a sample): the genome-wide fit then starts from the middle of the
-# priors.
+# priors and the counts' moment estimates.
 
 # %% tags=["hide-cell"]
 import resource
@@ -55,14 +55,20 @@ from crispr_models import plotting
 from crispr_models.artifacts import save_table
 from crispr_models.diagnostics import convergence_report
 from crispr_models.fitting import sample_posterior, sample_prior_predictive, timing_summary
-from crispr_models.predictive_checks import flag_matrix, grouped_checks
+from crispr_models.predictive_checks import (
+    extreme_groups_by,
+    flag_matrix,
+    group_p_values,
+    grouped_checks,
+)
 from crispr_models.prose import glue_values, rerun_note
 from crispr_models.screen_analysis import (
+    approximation_error_by_group,
+    approximation_groups,
     by_copy_number,
+    chain_halves,
     choose_genes,
-    compare_approximation,
     effect_summary,
-    gene_effects,
     guide_check_table,
     held_out_coverage,
     mark_not_estimable,
@@ -123,8 +129,9 @@ nuts_checks = True  # NUTS on the sample: the series' model beside, the grid che
 peers = True  # run MAGeCK2 (RRA, with and without --cnv-norm) and CRISPY on the same guides
 bootstrap_draws = 1000  # paired bootstrap resamples of the reference genes for the AUC intervals
 predictive_draws = 100  # posterior draws replicated for the predictive checks
-shared_draws = 10  # draws of the shared parameters the genome-wide fit integrates over
-check_draws = 50  # draws of the sample fit the grid is checked with on the sampled genes
+grid_draws = 3  # draws of sigma_guide and the noise the genome-wide fit integrates over
+hierarchy_draws = 4  # draws of the gene hierarchy for each of them
+check_draws = 200  # draws of the sample fit the grid is checked with on the sampled genes
 artifacts_dir = ""  # set by crispr-models run: where the tables go
 
 # %% tags=["remove-cell"]
@@ -293,7 +300,9 @@ print(
 # a Student-t's scale and tails together too poorly for NUTS to mix (the
 # model's code notes what it measured), and every gene, in the genome-wide
 # fit, pins them well. Without `nuts_checks`, the genome-wide fit starts
-# from the middle of the priors.
+# from the middle of the priors, with the noise and $\sigma_{\text{guide}}$
+# at the counts' moment estimates
+# ({py:func}`~crispr_models.screen_analysis.moment_estimates`).
 
 # %%
 fitted_genes = choose_genes(screen.genes, sample_genes, rng)
@@ -348,26 +357,60 @@ for report in reports.values():
 # fold changes, for both NUTS fits: the mean and sd of each copy-number
 # level, chromosome and gene. The sds test the noise model: NB2 gives the
 # depleted, low-count guides too little noise and the abundant ones too
-# much. (Without `nuts_checks` there is nothing to compare here; the
+# much. A third statistic asks why an sd fails: the **trimmed sd** leaves
+# out each group's guide furthest from the group's median, in the data and
+# in every replicated data set alike. Where the sd of a group is extreme
+# and its trimmed sd is not, one guide made it so: a guide that cut
+# poorly, or far better than its gene's others, which a normal spread of
+# guides around their gene does not expect. The last table splits the
+# genes whose sd is extreme under the count model by how depleted they are,
+# and by direction: spread more than the model allows ("above") or less
+# ("below"). (Without `nuts_checks` there is nothing to compare here; the
 # held-out replicates below check the model itself.)
 
 # %%
+# genes whose guides' median log2 fold change is above this do nearly nothing
+DEPLETED_BELOW = -0.25
 data = guide_check_table(sample)
 trees, checks = {}, []
 prior_lfc = replicate_log_fold_changes(sample, prior.prior, rng, predictive_draws)
 for name, (_, idata) in fits.items():
     replicated = replicate_log_fold_changes(sample, idata.posterior, rng, predictive_draws)
     trees[name] = predictive_tree(sample, prior_lfc, replicated)
-    found = grouped_checks(trees[name], data, by=("copy number", "chromosome", "gene"))
+    found = grouped_checks(
+        trees[name],
+        data,
+        by=("copy number", "chromosome", "gene"),
+        statistics=("mean", "sd", "trimmed_sd"),
+    )
     checks.append(found.assign(fit=name))
 if checks:
     checks = pd.concat(checks, ignore_index=True)
     save_table(artifacts_dir, "predictive_checks", checks)
     display(flag_matrix(checks))
-    # the groups (copy-number levels, chromosomes, genes) whose sd is extreme
-    sd_rows = checks[checks["check"].str.startswith("sd by")]
-    flagged_sd = sd_rows.groupby("fit")[["extreme", "groups"]].sum()
-    display(flagged_sd.rename(columns={"extreme": "extreme sds", "groups": "groups"}))
+    # the groups (copy-number levels, chromosomes, genes) whose sd is extreme,
+    # how many of them spread more than the model allows, and the same trimmed
+    spread_rows = checks[checks["check"].str.contains("sd by")].assign(
+        statistic=lambda d: d["check"].str.split(" by ").str[0]
+    )
+    flagged_sd = spread_rows.pivot_table(
+        index="fit", columns="statistic", values=["extreme", "above", "groups"], aggfunc="sum"
+    )
+    display(flagged_sd.swaplevel(axis=1).sort_index(axis=1))
+    # the genes whose sd is extreme under the count model, by their depletion
+    depletion_bins = [-np.inf, essential_threshold, DEPLETED_BELOW, np.inf]
+    gene_depletion = pd.cut(
+        data.groupby("gene")["logfc"].median(),
+        depletion_bins,
+        labels=[
+            f"{low} to {high}"
+            for low, high in zip(depletion_bins, depletion_bins[1:], strict=False)
+        ],
+    )
+    spread_by_depletion = extreme_groups_by(
+        group_p_values(trees["count model"], data, "gene", "sd"), gene_depletion
+    )
+    display(spread_by_depletion.rename_axis("median guide log2 fold change"))
 
 # %%
 if "count model" in trees:
@@ -377,12 +420,20 @@ if "count model" in trees:
 # ## The whole genome
 #
 # Every gene, on a grid given draws of the parameters the genes share
-# ({py:mod}`~crispr_models.screen_genome`). With `nuts_checks`, the grid is
-# checked first: given `check_draws` posterior draws of the count model's
-# NUTS fit, on the sampled genes it must agree with NUTS's own gene
-# effects (the RMSE of the means in posterior sds, the median ratio of sds,
-# and the essentiality calls that change; with few draws, the draws' own
-# Monte Carlo error shows).
+# ({py:mod}`~crispr_models.screen_genome`). With `nuts_checks`, the grid is checked first:
+# given `check_draws` posterior draws of the count model's NUTS fit, on the
+# sampled genes it must agree with NUTS's own gene effects. Against what?
+# NUTS itself is a Monte Carlo estimate, so the reference is the first half
+# of its chains, and the second half (chains with their own random streams:
+# a second NUTS run) is the baseline: an approximation whose errors are
+# the size of that run's differences is as good as a rerun of NUTS. The
+# errors (the RMSE of the means in posterior sds, the median ratio of sds,
+# the largest change in a gene's probability of essentiality, and the
+# calls that change) are reported on every gene and by the genes' number
+# of guides, whether any of their counts is zero, and their copy number
+# ({py:func}`~crispr_models.screen_analysis.approximation_error_by_group`).
+# The grid mixes over `check_draws` draws of the shared parameters, and
+# with few draws their own Monte Carlo error shows.
 #
 # But those parameters are the sample's, and a sample of
 # {glue:text}`screen_fitted_genes` genes knows them poorly: it holds only a
@@ -392,10 +443,15 @@ if "count model" in trees:
 # ({py:func}`~crispr_models.screen_genome.genome_wide_fit`): first
 # $\sigma_{\text{guide}}$ and the counts' noise, by Newton steps on the
 # genome's likelihood with each gene integrated over its grid; then, given
-# each of `shared_draws` draws of those, the gene hierarchy (the
-# intercept, $\sigma_{\text{gene}}$, $\nu$ and the mean of each
-# copy-number level and amplicon). Both posteriors are approximated as
-# normal at their modes: with thousands of genes they nearly are. The
+# each of `grid_draws` draws of those (one grid each), the gene hierarchy
+# (the intercept, $\sigma_{\text{gene}}$, $\nu$ and the mean of each
+# copy-number level and amplicon), `hierarchy_draws` draws of it per grid.
+# Both posteriors are approximated as normal at their modes: with
+# thousands of genes they nearly are. A grid costs a pass over every guide
+# and a hierarchy draw only a sum over the grid, and the guide-level
+# parameters, which every guide informs, vary the least: a few grids with
+# several hierarchy draws each give the Monte Carlo error of many grids
+# with one (the function's documentation gives the measurement). The
 # series' model is fitted the same way, without amplicons. A gene at zero
 # copies (homozygously deleted) has no DNA for its guides to cut: its
 # effect is not estimable, and it is left out of every score below (its
@@ -406,21 +462,46 @@ if "count model" in trees:
 # %%
 if nuts_checks:
     _, count_idata = fits["count model"]
-    agreement = compare_approximation(
-        gene_effects(count_idata, essential_threshold),
-        integrate_gene_effects(
-            sample, shared_parameter_draws(count_idata.posterior, check_draws), essential_threshold
-        ),
+    first_half, second_half = chain_halves(count_idata, essential_threshold)
+    grid_effects = integrate_gene_effects(
+        sample, shared_parameter_draws(count_idata.posterior, check_draws), essential_threshold
+    )
+    approximation = approximation_error_by_group(
+        first_half,
+        {"grid": grid_effects, "NUTS, other chains": second_half},
+        approximation_groups(sample),
         call_probability,
     )
-    display(pd.Series(agreement).to_frame("grid against NUTS on the sampled genes").T.round(3))
+    save_table(artifacts_dir, "approximation_error", approximation)
+    by_group = approximation.pivot(
+        index=["grouping", "group"],
+        columns="against",
+        values=["rmse_in_sd", "sd_ratio_median", "max_probability_change", "calls_changed"],
+    )
+    by_group = by_group.round(3)
+    by_group.insert(0, ("genes", ""), approximation.groupby(["grouping", "group"])["genes"].first())
+    display(by_group)
+# %% [markdown]
+# Against the first half of NUTS's chains, the grid's gene means are off
+# by {glue:text}`screen_grid_rmse_sd` posterior sds (RMSE), the other half's
+# by {glue:text}`screen_nuts_rmse_sd`; a gene's probability of
+# essentiality moves by at most {glue:text}`screen_grid_probability_change`
+# on the grid and {glue:text}`screen_nuts_probability_change` in the other
+# half. Of the {glue:text}`screen_grid_calls_reference` genes the first
+# half calls essential (the sample's normal genes pull the essential ones
+# in: few pass the call), the grid changes
+# {glue:text}`screen_grid_calls_changed` calls and the other half
+# {glue:text}`screen_nuts_calls_changed`. The grid's largest error in any
+# group is {glue:text}`screen_grid_worst_group`.
+
+# %%
 genome_fits = {}
 for name in MODELS if nuts_checks else ["count model"]:
     chosen = MODELS[name]
     start = (
-        shared_parameter_draws(fits[name][1].posterior, shared_draws)
+        shared_parameter_draws(fits[name][1].posterior, grid_draws)
         if name in fits
-        else starting_draws(chosen["noise"], chosen["gene_prior"])
+        else starting_draws(chosen["noise"], chosen["gene_prior"], screen)
     )
     genome_fits[name] = genome_wide_fit(
         screen,
@@ -428,7 +509,8 @@ for name in MODELS if nuts_checks else ["count model"]:
         essential_threshold,
         rng,
         split_amplicons=chosen["split_amplicons"],
-        num_draws=shared_draws,
+        num_draws=grid_draws,
+        hierarchy_draws=hierarchy_draws,
         gene_prior=chosen["gene_prior"],
     )
 fit = genome_fits["count model"]
@@ -651,16 +733,40 @@ def _range_text(values: pd.Series) -> str:
     return f"{values.min():.2f} to {values.max():.2f}" if len(values) else "none"
 
 
-def _series_text(text_of_series) -> str:
-    """What the series' model showed, or why it was not fitted."""
-    if "series' model" not in genomes:
-        return "not fitted (`nuts_checks` off)"
-    return text_of_series()
+def _with_nuts(text_of) -> str:
+    """What a NUTS fit (of the sample, or the series' model) showed, or why
+    there is none."""
+    return text_of() if nuts_checks else "not measured (`nuts_checks` off)"
 
 
-def _flagged_sd_text(name: str) -> str:
-    row = flagged_sd.loc[name]
+def _spread_text(row: pd.Series) -> str:
+    return (
+        f"{int(row['above'] + row['below'])} of {int(row['groups'])} "
+        f"({int(row['below'])} spread less than the model allows, {int(row['above'])} more)"
+    )
+
+
+def _approximation_text(against: str, column: str, digits: int = 3) -> str:
+    row = approximation.set_index(["grouping", "against"]).loc[("all genes", against)]
+    return f"{row[column]:.{digits}f}" if digits else f"{int(row[column])}"
+
+
+def _worst_group_text() -> str:
+    grid = approximation[approximation["against"] == "grid"]
+    worst = grid.loc[grid["rmse_in_sd"].idxmax()]
+    return (
+        f"{worst['rmse_in_sd']:.2f} ({worst['grouping']}: {worst['group']}, {worst['genes']} genes)"
+    )
+
+
+def _flagged_sd_text(name: str, statistic: str = "sd") -> str:
+    row = flagged_sd.loc[name].xs(statistic, level="statistic")
     return f"{int(row['extreme'])} of {int(row['groups'])}"
+
+
+def _wider_sd_text(name: str) -> str:
+    row = flagged_sd.loc[name].xs("sd", level="statistic")
+    return f"{int(row['above'])} of the {int(row['extreme'])}"
 
 
 expected_false = calibration["expected_false_reference"]
@@ -679,11 +785,33 @@ glue_values(
     screen_noise_cv_low=round(float(noise["excess_cv"].max()), 2),
     screen_noise_cv_high=round(float(noise["excess_cv"].min()), 2),
     screen_coverage_model=_range_text(coverage_by.get_group("count model")),
-    screen_coverage_series=_series_text(
-        lambda: _range_text(coverage_by.get_group("series' model"))
+    screen_coverage_series=_with_nuts(lambda: _range_text(coverage_by.get_group("series' model"))),
+    screen_sd_flagged_model=_with_nuts(lambda: _flagged_sd_text("count model")),
+    screen_sd_flagged_series=_with_nuts(lambda: _flagged_sd_text("series' model")),
+    screen_spread_flat=_with_nuts(lambda: _spread_text(spread_by_depletion.iloc[-1])),
+    screen_spread_depleted=_with_nuts(lambda: _spread_text(spread_by_depletion.iloc[:-1].sum())),
+    screen_depleted_below=DEPLETED_BELOW,
+    screen_grid_rmse_sd=_with_nuts(lambda: _approximation_text("grid", "rmse_in_sd")),
+    screen_nuts_rmse_sd=_with_nuts(lambda: _approximation_text("NUTS, other chains", "rmse_in_sd")),
+    screen_grid_probability_change=_with_nuts(
+        lambda: _approximation_text("grid", "max_probability_change", 3)
     ),
-    screen_sd_flagged_model=_series_text(lambda: _flagged_sd_text("count model")),
-    screen_sd_flagged_series=_series_text(lambda: _flagged_sd_text("series' model")),
+    screen_nuts_probability_change=_with_nuts(
+        lambda: _approximation_text("NUTS, other chains", "max_probability_change", 3)
+    ),
+    screen_grid_calls_changed=_with_nuts(lambda: _approximation_text("grid", "calls_changed", 0)),
+    screen_nuts_calls_changed=_with_nuts(
+        lambda: _approximation_text("NUTS, other chains", "calls_changed", 0)
+    ),
+    screen_grid_calls_reference=_with_nuts(
+        lambda: _approximation_text("grid", "calls_reference", 0)
+    ),
+    screen_grid_worst_group=_with_nuts(_worst_group_text),
+    screen_sd_wider_model=_with_nuts(lambda: _wider_sd_text("count model")),
+    screen_trimmed_flagged_model=_with_nuts(lambda: _flagged_sd_text("count model", "trimmed_sd")),
+    screen_trimmed_flagged_series=_with_nuts(
+        lambda: _flagged_sd_text("series' model", "trimmed_sd")
+    ),
     screen_naive_high_copy=f"{naive_calls[high_copy].mean():.1%}",
     screen_naive_other=f"{naive_calls[~high_copy].mean():.1%}",
     screen_model_high_copy=f"{model_calls[high_copy].mean():.1%}",
@@ -703,7 +831,7 @@ glue_values(
     screen_amplicons=len(model_ranks),
     screen_amplicons_inside=int(model_ranks.between(0.25, 0.75).sum()),
     screen_amplicon_range=_range_text(model_ranks),
-    screen_series_amplicons=_series_text(
+    screen_series_amplicons=_with_nuts(
         lambda: _range_text(ranks[ranks["method"] == "series' model"]["median_percentile"])
     ),
     screen_drivers=", ".join(f"{g} {p:.3f}" for g, p in driver_ranks.items()),
@@ -740,7 +868,21 @@ glue_values(
 #   deciles of abundance; under the series' NB2, {glue:text}`screen_coverage_series`.
 #   On the NUTS sample, the sd checks find {glue:text}`screen_sd_flagged_model`
 #   groups (copy-number levels, chromosomes and genes) extreme for the count
-#   model and {glue:text}`screen_sd_flagged_series` for the series' model.
+#   model ({glue:text}`screen_sd_wider_model` more spread out than it
+#   allows) and {glue:text}`screen_sd_flagged_series` for the series' model.
+#   With each group's furthest guide left out (the trimmed sd), the count
+#   model has {glue:text}`screen_trimmed_flagged_model` extreme, the series'
+#   model {glue:text}`screen_trimmed_flagged_series`: were one outlying
+#   guide per gene the misfit, the count model's would fall to what chance
+#   allows (about 5 %). Of the genes whose spread it gets wrong,
+#   {glue:text}`screen_spread_flat` do nearly nothing (median fold change
+#   above {glue:text}`screen_depleted_below`) and
+#   {glue:text}`screen_spread_depleted` are depleted. Guides that differ in
+#   how well they cut spread a gene's guides in proportion to its effect:
+#   less than one $\sigma_{\text{guide}}$ says for the genes that do
+#   nothing, more for the depleted ones. An efficacy per guide, as Chronos
+#   and MAGeCK's MLE fit, is the model that would take this in; the book
+#   has not built it.
 # - **Copy number.** The naive median calls {glue:text}`screen_naive_high_copy`
 #   of the genes at six or more copies essential against
 #   {glue:text}`screen_naive_other` of the others; the count model calls

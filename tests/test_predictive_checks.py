@@ -8,6 +8,7 @@ import xarray as xr
 from crispr_models.models import multigene_rna_model
 from crispr_models.predictive_checks import (
     check_fits,
+    extreme_groups_by,
     flag_matrix,
     flagged_checks,
     group_p_values,
@@ -84,6 +85,44 @@ def test_the_binomial_rule_allows_what_chance_allows(design):
     row = checks.set_index("check").loc["mean by cell_line"]
     assert row["extreme"] == 4
     assert row["flagged"]
+
+
+def test_one_outlier_per_group_fails_the_sd_check_and_passes_the_trimmed_one():
+    # 40 groups of five normal values, each with one value 2 units off: the
+    # replicates (no outliers) are too narrow for the sds, not once the
+    # furthest value of each group is left out of both
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame({"gene": np.repeat([f"g{i}" for i in range(40)], 5)})
+    observed = rng.normal(0, 0.3, len(data))
+    observed[::5] += 2.0
+    data["logfc"] = observed
+    replicated = rng.normal(0, 0.3, (400, len(data)))
+    checks = grouped_checks(
+        _fit(observed, replicated), data, by=("gene",), statistics=("sd", "trimmed_sd")
+    ).set_index("check")
+    assert checks.loc["sd by gene", "flagged"]
+    assert checks.loc["sd by gene", "extreme"] == checks.loc["sd by gene", "above"] == 40
+    assert not checks.loc["trimmed_sd by gene", "flagged"]
+
+
+def test_extreme_groups_are_counted_by_label_and_direction():
+    p_values = pd.DataFrame({"group": ["a", "b", "c", "d"], "p_value": [0.01, 0.5, 0.99, 0.001]})
+    labels = pd.Series({"a": "x", "b": "x", "c": "y", "d": "y"})
+    table = extreme_groups_by(p_values, labels)
+    assert table.loc["x"].tolist() == [2, 1, 0]
+    assert table.loc["y"].tolist() == [2, 1, 1]
+    with pytest.raises(ValueError, match="labels must label every group; missing: d"):
+        extreme_groups_by(p_values, labels.drop("d"))
+
+
+def test_groups_too_small_for_the_statistic_are_left_out(design):
+    data, _, rng = design
+    data = pd.concat([data, pd.DataFrame({"cell_line": ["alone"], "logfc": [0.0]})])
+    observed = data["logfc"].to_numpy()
+    fit = _fit(observed, observed + rng.normal(0, 0.3, (50, len(data))))
+    assert "alone" in set(group_p_values(fit, data, "cell_line", "mean")["group"])
+    for statistic in ("sd", "trimmed_sd"):
+        assert "alone" not in set(group_p_values(fit, data, "cell_line", statistic)["group"])
 
 
 def test_loo_pit_check_rejects_a_u_shape_and_accepts_uniform():

@@ -1,6 +1,8 @@
 """The genome-wide step's re-estimated gene hierarchy, on genes whose
 likelihoods are normal, where the answer is known in closed form."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,6 +13,7 @@ from crispr_models.screen_genome import (
     FINE_POINTS,
     STARTING_VALUES,
     GeneGrids,
+    _finite_difference_derivatives,
     _hierarchy_log_posterior,
     _laplace,
     _newton_mode,
@@ -147,6 +150,11 @@ def test_hierarchy_draws_are_reproducible_and_zero_at_two_copies(normal_genes):
     np.testing.assert_array_equal(first["copy_number_effect"], again["copy_number_effect"])
     assert first["copy_number_effect"][DIPLOID] == 0.0
     assert first["sigma_guide"] == grids.draws[0]["sigma_guide"]
+    # more draws per grid: the first is the same draw, the others differ
+    several = fit_gene_hierarchy(grids, np.random.default_rng(3), draws_per_grid=3)
+    assert len(several) == 3 * len(grids.draws)
+    np.testing.assert_allclose(several[0]["copy_number_effect"], first["copy_number_effect"])
+    assert several[1]["sigma_gene"] != several[0]["sigma_gene"]
 
 
 def test_gene_effects_are_the_normal_posterior_given_the_hierarchy(normal_genes):
@@ -166,8 +174,11 @@ def test_gene_effects_are_the_normal_posterior_given_the_hierarchy(normal_genes)
     np.testing.assert_allclose(table["sd"], sd, rtol=1e-3)
     below = stats.norm.cdf(-1.0, effect, sd)
     np.testing.assert_allclose(table["prob_below"], below, atol=2e-3)
-    with pytest.raises(ValueError, match="one per grid"):
-        effects_on_grids(grids, -1.0, [hierarchy, hierarchy])
+    # several hierarchies per grid are mixed: two equal ones change nothing
+    np.testing.assert_allclose(effects_on_grids(grids, -1.0, [hierarchy, hierarchy]), table)
+    with pytest.raises(ValueError, match="the same number for each of the 2 grids"):
+        two_grids = replace(grids, draws=grids.draws * 2)
+        effects_on_grids(two_grids, -1.0, [hierarchy, hierarchy, hierarchy])
 
 
 def _normal_in_sds(log_values):
@@ -177,6 +188,34 @@ def _normal_in_sds(log_values):
     values = np.exp(log_values)
     z = (values - np.array([0.15, 0.55])) / np.array([0.01, 0.004])
     return -0.5 * (z[0] ** 2 - z[0] * z[1] + z[1] ** 2) / 0.75 + log_values.sum()
+
+
+def test_finite_differences_give_a_quadratics_gradient_and_hessian_exactly():
+    # on a quadratic, central differences are exact whatever the step (up to
+    # rounding); a cubic term shows the error is second order in the step
+    hessian = np.array([[-4.0, 1.5, 0.3], [1.5, -2.0, -0.7], [0.3, -0.7, -1.0]])
+    point = np.array([0.2, -0.1, 0.4])
+
+    def quadratic(x):
+        return 0.5 * x @ hessian @ x + x.sum()
+
+    gradient, found = _finite_difference_derivatives(
+        quadratic, point, quadratic(point), np.array([0.1, 0.2, 0.05])
+    )
+    assert np.allclose(gradient, hessian @ point + 1.0)
+    assert np.allclose(found, hessian)
+    errors = []
+    for step in (0.1, 0.05):
+
+        def cubic(x):
+            return quadratic(x) + x[0] ** 2 * x[1]
+
+        _, found = _finite_difference_derivatives(cubic, point, cubic(point), np.full(3, step))
+        exact = hessian + np.array(
+            [[2 * point[1], 2 * point[0], 0], [2 * point[0], 0, 0], [0, 0, 0]]
+        )
+        errors.append(np.abs(found - exact).max())
+    assert errors[1] < errors[0] / 3 or errors[0] < 1e-9
 
 
 def test_the_newton_mode_is_found_from_a_convex_tail():

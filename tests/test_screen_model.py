@@ -11,12 +11,16 @@ import xarray as xr
 from scipy import stats
 
 from crispr_models.screen_analysis import (
+    approximation_error_by_group,
+    approximation_groups,
+    chain_halves,
     choose_genes,
     compare_approximation,
     copy_number_effect_table,
     gene_effects,
     held_out_coverage,
     mark_not_estimable,
+    moment_estimates,
     replicate_log_fold_changes,
 )
 from crispr_models.screen_data import Screen, gene_median_log_fold_change, load_crispy_screen
@@ -182,11 +186,48 @@ def test_an_approximation_equal_to_the_reference_changes_nothing():
         "rmse": 0.0,
         "rmse_in_sd": 0.0,
         "sd_ratio_median": 1.0,
+        "max_probability_change": 0.0,
         "calls_changed": 0,
         "calls_reference": 1,
     }
     narrow = compare_approximation(effects, effects.assign(sd=effects["sd"] / 2), 0.95)
     assert narrow["sd_ratio_median"] == 0.5
+
+
+def test_approximation_error_is_reported_by_group_and_adds_up(small_screen):
+    groups = approximation_groups(small_screen)
+    assert list(groups.columns) == ["guides per gene", "zero counts", "copy number"]
+    per_gene = small_screen.guides.groupby("gene").size()
+    assert (groups.loc[per_gene[per_gene == 5].index, "guides per gene"] == "5").all()
+    assert (groups.loc[per_gene[per_gene <= 3].index, "guides per gene"] == "1-3").all()
+    counts = small_screen.guides[list(small_screen.replicates)]
+    zero_genes = set(small_screen.guides.loc[(counts == 0).any(axis=1).to_numpy(), "gene"])
+    assert set(groups.index[groups["zero counts"] == "some"]) == zero_genes
+    rng = np.random.default_rng(2)
+    genes = groups.index
+    reference = pd.DataFrame(
+        {
+            "mean": rng.normal(0, 1, genes.size),
+            "sd": 0.2,
+            "prob_below": rng.uniform(size=genes.size),
+        },
+        index=genes,
+    )
+    # one gene's call and mean moved: it shows in its own groups, nowhere else
+    moved = reference.copy()
+    first = genes[0]
+    moved.loc[first, "mean"] += 0.2
+    moved.loc[first, "prob_below"] = 1.0 - (reference.loc[first, "prob_below"] >= 0.95)
+    table = approximation_error_by_group(
+        reference, {"same": reference, "moved": moved}, groups, 0.95
+    )
+    assert (table.loc[table["against"] == "same", ["rmse", "calls_changed"]] == 0).all().all()
+    moved_rows = table[(table["against"] == "moved") & (table["calls_changed"] > 0)]
+    assert sorted(moved_rows["grouping"]) == sorted(["all genes", *groups.columns])
+    assert list(moved_rows["group"][1:]) == list(groups.loc[first])
+    for grouping in groups.columns:  # each grouping's groups hold every gene once
+        rows = table[(table["grouping"] == grouping) & (table["against"] == "same")]
+        assert rows["genes"].sum() == genes.size
 
 
 def test_the_gene_sample_is_simple_random_and_reproducible(au565):
@@ -346,6 +387,10 @@ def test_the_genome_integration_agrees_with_nuts_on_the_same_genes(small_screen,
     the RMSE in sds is at most a few 1 / sqrt(ESS); an sd estimated from ESS
     draws is off by about 1 / sqrt(2 ESS), far less in the median of 200."""
     nuts = gene_effects(small_fit, -1.0)
+    halves = chain_halves(small_fit, -1.0)
+    assert np.allclose((halves[0]["mean"] + halves[1]["mean"]) / 2, nuts["mean"])
+    with pytest.raises(ValueError, match="two halves need at least 2"):
+        chain_halves(small_fit.isel(chain=[0]), -1.0)
     draws = shared_parameter_draws(small_fit.posterior, 20)
     grid = integrate_gene_effects(small_screen, draws, -1.0)
     ess = float(az.ess(small_fit, var_names=["gene_effect"])["gene_effect"].median())
@@ -409,6 +454,28 @@ def test_held_out_replicates_are_covered_as_often_as_promised_under_the_true_noi
     assert wrong["coverage"].iloc[-1] > 0.9 + 3 * se.iloc[-1]
     with pytest.raises(ValueError, match="probability must lie strictly between 0 and 1"):
         held_out_coverage(screen, effects, draw, probability=1.0)
+
+
+def test_moment_estimates_start_near_the_simulated_noise_and_guide_spread():
+    """On NB1 counts (phi = 70, sigma_guide = 0.3, 500 genes of 4 guides),
+    the moment estimates land within a fifth of the truth (the median over
+    genes of a 3-df variance is biased low by a sixth at most): a start
+    within reach, which is all :func:`starting_draws` asks of them."""
+    screen, _ = _simulated_guides(np.random.default_rng(8), "per_read", 70.0, sigma_guide=0.3)
+    found = moment_estimates(screen, "per_read")
+    assert found["excess_per_read"] == pytest.approx(70.0, rel=0.2)
+    assert found["sigma_guide"] == pytest.approx(0.3, rel=0.2)
+    start = starting_draws("per_read", screen=screen)[0]
+    assert start["excess_per_read"] == found["excess_per_read"]
+    assert set(starting_draws("constant_cv", "normal")[0]) == {
+        "intercept",
+        "sigma_gene",
+        "sigma_guide",
+        "excess_cv",
+        "copy_number_effect",
+    }
+    with pytest.raises(ValueError, match="noise must be one of"):
+        starting_draws("poisson")
 
 
 def test_focal_amplicons_get_levels_of_their_own(au565):

@@ -34,8 +34,13 @@ from scipy import stats
 from crispr_models.diagnostics import with_log_likelihood
 from crispr_models.input_checks import check_choice
 
-#: Test statistics of the grouped checks.
-STATISTICS = ("mean", "sd")
+#: Test statistics of the grouped checks. ``"trimmed_sd"`` is the sd with
+#: each group's value furthest from its median left out (in the data and in
+#: every replicated data set alike): where the sd check fails and it does
+#: not, one outlying value per group (a guide that failed, say) is the misfit.
+STATISTICS = ("mean", "sd", "trimmed_sd")
+#: What the grouped checks compute unless told.
+DEFAULT_STATISTICS = ("mean", "sd")
 #: A check is flagged when what it saw has a probability below this under a
 #: calibrated model.
 FLAG_LEVEL = 0.01
@@ -45,8 +50,16 @@ TAIL = 0.025
 ALL_ROWS = "all rows"
 
 
+def _without_furthest(values: pd.DataFrame | pd.Series):
+    """The sd of ``values`` (each column) without its value furthest from the median."""
+    distance = (values - values.median()).abs()
+    return values.where(distance.rank(method="first") < len(values)).std(ddof=1)
+
+
 def _statistic(values: pd.DataFrame | pd.Series, groups: pd.Series, statistic: str):
     grouped = values.groupby(groups.to_numpy(), sort=True)
+    if statistic == "trimmed_sd":
+        return grouped.apply(_without_furthest)
     return grouped.mean() if statistic == "mean" else grouped.std(ddof=1)
 
 
@@ -57,7 +70,9 @@ def group_p_values(
     observed statistic of the logFC and its posterior predictive p-value.
 
     ``data`` holds the fitted observations in the model's row order (its
-    ``logfc`` column is checked against the fit's observed data).
+    ``logfc`` column is checked against the fit's observed data). Groups
+    too small for the statistic (one row for an sd, two for a trimmed sd)
+    are left out: no replicate can be compared with an undefined value.
     """
     check_choice("statistic", statistic, STATISTICS)
     if by != ALL_ROWS and by not in data.columns:
@@ -68,12 +83,28 @@ def group_p_values(
     replicated = idata["posterior_predictive"]["logfc"].stack(sample=("chain", "draw"))
     replicated = pd.DataFrame(replicated.transpose(..., "sample").to_numpy())
     groups = pd.Series(ALL_ROWS, index=data.index) if by == ALL_ROWS else data[by].astype(str)
-    observed_stat = _statistic(pd.Series(observed), groups, statistic)
-    replicated_stat = _statistic(replicated, groups, statistic)
+    observed_stat = _statistic(pd.Series(observed), groups, statistic).dropna()
+    replicated_stat = _statistic(replicated, groups, statistic).loc[observed_stat.index]
     p_value = replicated_stat.ge(observed_stat, axis=0).mean(axis=1)
     return pd.DataFrame(
         {"group": observed_stat.index, "observed": observed_stat.to_numpy(), "p_value": p_value}
     ).reset_index(drop=True)
+
+
+def extreme_groups_by(p_values: pd.DataFrame, labels: pd.Series) -> pd.DataFrame:
+    """:func:`group_p_values`' groups counted by a label of each group
+    (``labels``, indexed by group): how many, how many lie above nearly every
+    replicate (p-value below :data:`TAIL`: for an sd, spread more than the
+    model allows) and below (above 1 - TAIL: spread less)."""
+    p = p_values.set_index("group")["p_value"]
+    label = labels.reindex(p.index)
+    if label.isna().any():
+        missing = ", ".join(map(str, p.index[label.isna()][:5]))
+        raise ValueError(f"labels must label every group; missing: {missing}")
+    table = pd.DataFrame({"label": label, "above": p < TAIL, "below": p > 1 - TAIL})
+    return table.groupby("label", sort=True, observed=True).agg(
+        groups=("above", "size"), above=("above", "sum"), below=("below", "sum")
+    )
 
 
 def _flagged(p_values: pd.Series) -> tuple[int, bool]:
@@ -90,11 +121,13 @@ def grouped_checks(
     idata: xr.DataTree,
     data: pd.DataFrame,
     by: tuple[str, ...] = ("gene", "sgrna", "cell_line"),
-    statistics: tuple[str, ...] = STATISTICS,
+    statistics: tuple[str, ...] = DEFAULT_STATISTICS,
 ) -> pd.DataFrame:
     """Every statistic by every grouping (plus all rows together) for one fit:
-    one row per check with its number of groups, of extreme p-values and
-    whether it is flagged."""
+    one row per check with its number of groups, of extreme p-values, of
+    those where the data's statistic lies above the replicates' (``above``:
+    p-value below :data:`TAIL`; for an sd, groups more spread out than the
+    model allows) and whether it is flagged."""
     rows = []
     for grouping in (ALL_ROWS, *[b for b in by if b in data.columns]):
         for statistic in statistics:
@@ -107,6 +140,7 @@ def grouped_checks(
                     else f"{statistic} by {grouping}",
                     "groups": len(p_values),
                     "extreme": extreme,
+                    "above": int((p_values < TAIL).sum()),
                     "flagged": flagged,
                 }
             )

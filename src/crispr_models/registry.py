@@ -448,7 +448,8 @@ CHAPTERS: dict[str, Chapter] = {
                     "tune": 500,
                     "chains": 4,
                     "predictive_draws": 30,
-                    "shared_draws": 5,
+                    "grid_draws": 2,
+                    "hierarchy_draws": 2,
                     "check_draws": 20,
                     # the peers take 2-3 minutes on the whole screen: the
                     # tests run them on a small screen of their own

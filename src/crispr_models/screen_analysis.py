@@ -28,6 +28,7 @@ from crispr_models.screen_model import (
     GeneLayout,
     compile_guide_marginal,
     compile_log_integrand,
+    copy_number_label,
     copy_number_level,
     count_log_terms,
     negative_binomial_parameters,
@@ -35,10 +36,16 @@ from crispr_models.screen_model import (
 )
 
 
-def gene_effects(idata: xr.DataTree, threshold: float) -> pd.DataFrame:
+def gene_effects(
+    idata: xr.DataTree, threshold: float, chains: list[int] | None = None
+) -> pd.DataFrame:
     """Per gene: posterior mean and sd of its effect (log2 fold change at two
-    copies) and the posterior probability that it lies below ``threshold``."""
-    draws = idata.posterior["gene_effect"].stack(sample=("chain", "draw")).transpose("gene", ...)
+    copies) and the posterior probability that it lies below ``threshold``,
+    from every chain or only ``chains`` (positions)."""
+    effect = idata.posterior["gene_effect"]
+    if chains is not None:
+        effect = effect.isel(chain=list(chains))
+    draws = effect.stack(sample=("chain", "draw")).transpose("gene", ...)
     values = draws.to_numpy()
     return pd.DataFrame(
         {
@@ -50,10 +57,28 @@ def gene_effects(idata: xr.DataTree, threshold: float) -> pd.DataFrame:
     )
 
 
+def chain_halves(idata: xr.DataTree, threshold: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`gene_effects` from the first and the second half of a fit's
+    chains: two independent NUTS runs (each chain draws from its own random
+    stream), whose differences are the baseline an approximation's error is
+    judged against. An odd last chain is left out, so both halves have as
+    many draws."""
+    chains = idata.posterior.sizes["chain"]
+    if chains < 2:
+        raise ValueError(f"the fit has {chains} chain; two halves need at least 2")
+    half = chains // 2
+    return (
+        gene_effects(idata, threshold, chains=list(range(half))),
+        gene_effects(idata, threshold, chains=list(range(half, 2 * half))),
+    )
+
+
 def compare_approximation(reference: pd.DataFrame, approximate: pd.DataFrame, probability: float):
     """An approximation's gene effects against a reference fit of the same genes:
     RMSE of the means (and relative to the reference sds), the median ratio of
-    sds and how many essentiality calls change."""
+    sds, the largest change in a gene's probability of essentiality and how
+    many essentiality calls change (few calls, few changes: the
+    probabilities say more)."""
     approximate = approximate.reindex(reference.index)
     difference = approximate["mean"] - reference["mean"]
     called = reference["prob_below"] >= probability
@@ -63,9 +88,60 @@ def compare_approximation(reference: pd.DataFrame, approximate: pd.DataFrame, pr
         "rmse": float(np.sqrt(np.mean(difference**2))),
         "rmse_in_sd": float(np.sqrt(np.mean((difference / reference["sd"]) ** 2))),
         "sd_ratio_median": float((approximate["sd"] / reference["sd"]).median()),
+        "max_probability_change": float(
+            (approximate["prob_below"] - reference["prob_below"]).abs().max()
+        ),
         "calls_changed": int((called != called_approx).sum()),
         "calls_reference": int(called.sum()),
     }
+
+
+#: The bins of :func:`approximation_groups`' guides per gene.
+GUIDES_PER_GENE_BINS = {"1-3": (1, 3), "4": (4, 4), "5": (5, 5), "6+": (6, np.inf)}
+
+
+def approximation_groups(screen: Screen) -> pd.DataFrame:
+    """Per gene, the groups an approximation's error is reported by: its
+    guides (binned, :data:`GUIDES_PER_GENE_BINS`), whether any of its counts
+    is zero, and its copy-number level."""
+    guides = screen.guides
+    per_gene = guides.groupby("gene").size()
+    bins = pd.Series("", index=per_gene.index)
+    for label, (low, high) in GUIDES_PER_GENE_BINS.items():
+        bins[(per_gene >= low) & (per_gene <= high)] = label
+    zero = (guides[list(screen.replicates)] == 0).any(axis=1).groupby(guides["gene"]).any()
+    levels = copy_number_level(screen.gene_places()["copy_number"])
+    return pd.DataFrame(
+        {
+            "guides per gene": bins,
+            "zero counts": zero.map({True: "some", False: "none"}),
+            "copy number": [copy_number_label(level) for level in levels],
+        },
+        index=per_gene.index,
+    )
+
+
+def approximation_error_by_group(
+    reference: pd.DataFrame,
+    candidates: dict[str, pd.DataFrame],
+    groups: pd.DataFrame,
+    probability: float,
+) -> pd.DataFrame:
+    """:func:`compare_approximation` of each candidate against ``reference``,
+    on every gene and within each group of each column of ``groups`` (one
+    row per gene, :func:`approximation_groups`): a long table, one row per
+    grouping, group and candidate."""
+    groups = groups.reindex(reference.index)
+    rows = []
+    for grouping in ("all genes", *groups.columns):
+        labels = (
+            pd.Series("all", index=reference.index) if grouping == "all genes" else groups[grouping]
+        )
+        for group, genes in labels.groupby(labels, sort=True).groups.items():
+            for name, found in candidates.items():
+                found_error = compare_approximation(reference.loc[genes], found, probability)
+                rows.append({"grouping": grouping, "group": group, "against": name, **found_error})
+    return pd.DataFrame(rows)
 
 
 def replicate_log_fold_changes(
@@ -312,6 +388,46 @@ def replicate_noise(screen: Screen, by: str, bins: int = 10) -> pd.DataFrame:
         "excess_cv": float(np.sqrt(max(total["excess"] / total["second_moment"], 0.0))),
     }
     return summary
+
+
+def moment_estimates(screen: Screen, noise: str) -> dict[str, float]:
+    """Rough values of ``sigma_guide`` and the ``noise`` model's parameter
+    from the counts alone, where a fit can start
+    (:func:`~crispr_models.screen_genome.starting_draws`): the noise from
+    :func:`replicate_noise` over all pairs (``excess_per_read`` is its
+    ``variance_to_mean``, ``excess_cv`` its ``excess_cv``), and
+    ``sigma_guide`` from the median over genes of the variance of their
+    guides' fold changes less the counts' share of it (by the delta method:
+    the variance of a log2 count is its variance over its squared mean, over
+    ln 2 squared; the median, because a gene with one failing guide would
+    dominate a mean, each variance scaled by its median under normality)."""
+    check_choice("noise", noise, tuple(NOISE_PARAMETERS))
+    pooled = replicate_noise(screen, "abundance").attrs
+    counts = screen.counts().astype(float)
+    mean = counts.mean(axis=1) + 0.5
+    if noise == "per_read":
+        value = max(pooled["variance_to_mean"], 0.0)
+        relative_variance = (1.0 + value) / mean
+    else:
+        value = pooled["excess_cv"]
+        relative_variance = 1.0 / mean + value**2
+    guides = pd.DataFrame(
+        {
+            "gene": screen.guides["gene"].to_numpy(),
+            "lfc": log_fold_changes(screen).to_numpy(),
+            "count_variance": relative_variance / np.log(2.0) ** 2 / counts.shape[1],
+        }
+    )
+    by_gene = guides.groupby("gene")
+    # a normal sample variance of df degrees of freedom has median
+    # chi2(df).median() / df times the variance: divided by it, the median
+    # over genes is unbiased
+    df = by_gene.size() - 1
+    median_ratio = stats.chi2.median(df.clip(lower=1)) / df.clip(lower=1)
+    variance = by_gene["lfc"].var(ddof=1) / median_ratio
+    spread = (variance - by_gene["count_variance"].mean()).dropna()
+    sigma_guide = float(np.sqrt(max(spread.median(), 1e-4)))
+    return {"sigma_guide": sigma_guide, NOISE_PARAMETERS[noise]: value}
 
 
 def mark_not_estimable(effects: pd.DataFrame, gene_copy_number: pd.Series) -> pd.DataFrame:
