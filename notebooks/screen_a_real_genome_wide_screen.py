@@ -61,7 +61,7 @@ from crispr_models.predictive_checks import (
     group_p_values,
     grouped_checks,
 )
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.screen_analysis import (
     approximation_error_by_group,
     approximation_groups,
@@ -324,6 +324,9 @@ experiment
 # The prior predictive check first: fold changes replicated from prior draws
 # should cover what a screen can show (a few log2 units each way) without
 # being absurd.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(read_count_model)
 
 # %%
 fits, reports = {}, {}
@@ -874,10 +877,10 @@ glue_values(
 #   model has {glue:text}`screen_trimmed_flagged_model` extreme, the series'
 #   model {glue:text}`screen_trimmed_flagged_series`: were one outlying
 #   guide per gene the misfit, the count model's would fall to what chance
-#   allows (about 5 %). Of the genes whose spread it gets wrong,
-#   {glue:text}`screen_spread_flat` do nearly nothing (median fold change
-#   above {glue:text}`screen_depleted_below`) and
-#   {glue:text}`screen_spread_depleted` are depleted. Guides that differ in
+#   allows (about 5 %). Among the genes that do nearly nothing (median
+#   fold change above {glue:text}`screen_depleted_below`),
+#   {glue:text}`screen_spread_flat` have an extreme sd; among the depleted
+#   ones, {glue:text}`screen_spread_depleted`. Guides that differ in
 #   how well they cut spread a gene's guides in proportion to its effect:
 #   less than one $\sigma_{\text{guide}}$ says for the genes that do
 #   nothing, more for the depleted ones. An efficacy per guide, as Chronos
