@@ -11,7 +11,7 @@ PROFILE ?= full
 BOOK_SYSTEM_PACKAGES := dot:graphviz bedtools:bedtools
 TEST_SYSTEM_PACKAGES := $(BOOK_SYSTEM_PACKAGES) /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver
 
-.PHONY: help install lock book quick-book test test-fast benchmark peers lint format sync clean \
+.PHONY: help install lock book quick-book test test-fast test-unit benchmark peers lint format sync clean \
 	book-system-packages test-system-packages
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make quick-book  the same with the quick profile (seconds per notebook)"
 	@echo "make test        the test suite (quick profile notebooks, a book build, the book in Chromium)"
 	@echo "make test-fast   helpers, the command line and every chapter's structure (stubbed sampler)"
+	@echo "make test-unit   helpers and the command line's refusals: no kernel, no NUTS fit"
 	@echo "make benchmark   nutpie, PyMC and numpyro on every recommended model (CSV in benchmarks/results)"
 	@echo "make peers       MAGeCK2 (RRA, MLE), CRISPY and Chronos on the AU565 screen, scored as the book scores its model"
 	@echo "make lint        every pre-commit hook on every file (ruff, notebook pairs and shape, ...)"
@@ -63,6 +64,12 @@ test: test-system-packages
 test-fast: book-system-packages
 	@$(MAKE) --no-print-directory install
 	$(BIN)/python -m pytest -m "not notebook and not slow"
+
+# No kernel starts and nothing is sampled with NUTS (tests that use a fitted
+# model are marked "fits" by tests/conftest.py).
+test-unit:
+	@$(MAKE) --no-print-directory install
+	$(BIN)/python -m pytest -m "not notebook and not slow and not stubbed and not fits"
 
 benchmark: install
 	$(BIN)/python benchmarks/sampler_benchmark.py

@@ -41,7 +41,7 @@ from crispr_models.diagnostics import (
 )
 from crispr_models.fitting import fit, timing_summary
 from crispr_models.models import single_gene_rna_model
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import simulate_single_gene_rna
 from crispr_models.workflow import Experiment
 
@@ -79,6 +79,9 @@ plotting.plot_data_with_truth(data, truth, title="Model 1: simulated logFC again
 # ## Model graph
 #
 # Which parameters the data inform directly, and which only through the hierarchy.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(single_gene_rna_model)
 
 # %%
 model = single_gene_rna_model(data)

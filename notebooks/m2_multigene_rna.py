@@ -48,7 +48,7 @@ import pymc as pm
 from crispr_models import plotting
 from crispr_models.diagnostics import least_squares_by_gene
 from crispr_models.models import multigene_rna_model
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import simulate_multigene_rna
 from crispr_models.workflow import Experiment
 
@@ -91,6 +91,9 @@ plotting.plot_data_with_truth(data, truth, title="Model 2: simulated logFC again
 # The graph shows which parameters the data inform directly (the gene
 # intercepts and slopes) and which only through the genes (the population
 # means and spreads).
+
+# %% tags=["remove-input", "hide-output"]
+model_code(multigene_rna_model)
 
 # %%
 model = multigene_rna_model(data)

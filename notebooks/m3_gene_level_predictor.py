@@ -68,7 +68,7 @@ from crispr_models.models import (
     misplaced_predictor_model,
     replicated_intercept_model,
 )
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import simulate_gene_level_predictor
 from crispr_models.workflow import Experiment
 
@@ -116,6 +116,9 @@ plotting.plot_observations(
 # Written in PyMC, the original's gene prior only runs if $\alpha$ gets one
 # value per row: its mean, $\gamma_g + \delta_g R_{gc}$, has one value per row.
 # The model then has 600 "gene intercepts" for 10 genes.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(gene_level_predictor_model, misplaced_predictor_model, replicated_intercept_model)
 
 # %%
 misplaced = misplaced_predictor_model(data)

@@ -46,7 +46,7 @@ from crispr_models.diagnostics import (
 )
 from crispr_models.fitting import sample_prior_predictive
 from crispr_models.models import gene_cell_line_rna_model
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import simulate_gene_cell_line_rna, zero_sum_truth
 from crispr_models.workflow import Experiment
 
@@ -96,6 +96,9 @@ plotting.plot_observations(
 # spreads of tens of units, far beyond any screen, where $\text{Exp}(1)$ keeps
 # most simulated values within the observed range and still allows the wide
 # cell-line spread of these data.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(gene_cell_line_rna_model)
 
 # %%
 scale_priors = {

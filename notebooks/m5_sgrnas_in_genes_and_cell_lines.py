@@ -40,7 +40,7 @@ from crispr_models.diagnostics import (
     sampling_efficiency,
 )
 from crispr_models.models import sgrna_cell_line_model
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import simulate_sgrna_cell_line, zero_sum_truth
 from crispr_models.workflow import Experiment
 
@@ -86,6 +86,9 @@ plotting.plot_observations(
 # from every $\beta_c$ and $\mu_\beta$ changes no prediction. A short run
 # shows the consequences: r-hat above 1.01, a handful of effective draws and,
 # with noise this small, long trajectories (tree depth at the maximum).
+
+# %% tags=["remove-input", "hide-output"]
+model_code(sgrna_cell_line_model)
 
 # %%
 free_model = sgrna_cell_line_model(data, cell_line_effect="free")

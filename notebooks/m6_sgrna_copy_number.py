@@ -84,7 +84,7 @@ from crispr_models.diagnostics import (
 )
 from crispr_models.models import sgrna_copy_number_model
 from crispr_models.predictive_checks import check_fits, flag_matrix, flagged_checks
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import diploid_truth, simulate_sgrna_copy_number, z_scored_truth
 from crispr_models.workflow import Experiment
 
@@ -155,6 +155,9 @@ plotting.plot_observations(
 # logFC at the gene's mean copy number and the change per gene-sd of copy
 # number. The fit converges and misses the simulated values, but recovers
 # their rescaled versions.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(sgrna_copy_number_model)
 
 # %%
 published_model = sgrna_copy_number_model(data, covariate="cna_z")

@@ -63,7 +63,7 @@ from crispr_models.diagnostics import (
     posterior_draws,
 )
 from crispr_models.models import correlated_sgrna_copy_number_model
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import simulate_sgrna_copy_number
 from crispr_models.workflow import Experiment
 
@@ -136,6 +136,9 @@ plotting.plot_pair(
 # ## Model graph
 #
 # Which parameters the data inform directly, and which only through the hierarchy.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(correlated_sgrna_copy_number_model)
 
 # %%
 model = correlated_sgrna_copy_number_model(data, eta=lkj_eta)

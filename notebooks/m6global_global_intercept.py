@@ -56,7 +56,7 @@ from crispr_models.diagnostics import (
     sampling_efficiency,
 )
 from crispr_models.models import sgrna_copy_number_model
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import global_intercept_truth, simulate_sgrna_copy_number
 from crispr_models.workflow import Experiment
 
@@ -82,6 +82,9 @@ plotting.plot_observations(data, x="cna", title="Model 6.2: logFC against copy n
 # ## The original model 6.2 (pathological)
 #
 # The original's model, fitted briefly to show what its redundant intercept does to sampling.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(sgrna_copy_number_model)
 
 # %%
 redundant = sgrna_copy_number_model(

@@ -41,7 +41,7 @@ from crispr_models.artifacts import save_fit, save_table
 from crispr_models.diagnostics import recovery_table, sampling_efficiency
 from crispr_models.fitting import sample_posterior_repeatedly, timing_summary
 from crispr_models.models import PARAMETERIZATIONS, sgrna_copy_number_model
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import simulate_sgrna_copy_number
 from crispr_models.workflow import Experiment
 
@@ -79,6 +79,9 @@ plotting.plot_observations(
 # ## Six models, each sampled repeatedly
 #
 # Each parameterisation on each data set, with the same sampler settings, measured by the book's convergence checks and by effective draws per second, every repeat kept.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(sgrna_copy_number_model)
 
 # %%
 settings = experiment.settings

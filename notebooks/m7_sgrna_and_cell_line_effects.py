@@ -50,7 +50,7 @@ from crispr_models.models import (
     sgrna_by_cell_line_model,
     sgrna_cell_line_model,
 )
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import simulate_sgrna_cell_line, zero_sum_truth
 from crispr_models.workflow import Experiment
 
@@ -105,6 +105,14 @@ identifiable_truth = zero_sum_truth(truth, "beta", absorbed=("alpha", "gamma", "
 # gene, which matters most for genes with one or two sgRNAs. It also has no
 # way to say that a cell line affects every gene alike, so nothing carries
 # over to a new gene.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(
+    sgrna_cell_line_model,
+    additive_gene_cell_line_model,
+    gene_by_cell_line_model,
+    sgrna_by_cell_line_model,
+)
 
 # %%
 model_7a = gene_by_cell_line_model(data)

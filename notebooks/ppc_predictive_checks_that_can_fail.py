@@ -59,7 +59,7 @@ from crispr_models.models import (
     sgrna_cell_line_model,
 )
 from crispr_models.predictive_checks import check_fits, flag_matrix, flagged_checks
-from crispr_models.prose import glue_values, rerun_note
+from crispr_models.prose import glue_values, model_code, rerun_note
 from crispr_models.simulation import simulate_sgrna_cell_line, zero_sum_truth
 from crispr_models.workflow import Experiment
 
@@ -105,6 +105,9 @@ print(
 # 7c mixes slowly, as in chapter m7, and so does the fit without cell
 # lines: with the cell lines' spread in its noise, the sgRNAs' small spread
 # around their genes is barely identified, a funnel for `sigma_alpha`.
+
+# %% tags=["remove-input", "hide-output"]
+model_code(sgrna_cell_line_model, additive_gene_cell_line_model, gene_by_cell_line_model)
 
 # %%
 population = ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma"]

@@ -73,6 +73,19 @@ def copy_project(destination: Path, notebooks: bool = True) -> Path:
     return destination
 
 
+#: Fixtures that sample with a real NUTS run: a test that uses one is marked
+#: ``fits`` (out of ``make test-unit``).
+FITTING_FIXTURES = frozenset({"multigene_fit"})
+
+
+def pytest_collection_modifyitems(items):
+    """Mark the tests that use a fitted model, so that the unit lane can
+    leave them out without each test saying so."""
+    for item in items:
+        if FITTING_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.fits)
+
+
 @pytest.fixture(scope="session")
 def multigene_data():
     """Model 2's default data: the original draw, RandomState(103)."""

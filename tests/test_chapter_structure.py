@@ -85,5 +85,7 @@ def test_recommended_fit_is_saved_for_use(stubbed_runs, chapter):
     root, _ = stubbed_runs
     summary = pd.read_csv(root / "book" / "generated" / chapter / "summary.csv")
     fit_name = CHAPTERS[chapter].fit_name
-    assert (summary.loc[summary["fit"] == fit_name, "status"] == "use").all()
+    statuses = summary.loc[summary["fit"] == fit_name, "status"]
+    assert not statuses.empty, f"{chapter}: no summary row for {fit_name}"
+    assert (statuses == "use").all()
     assert (root / "book" / "generated" / chapter / f"{fit_name}.nc").exists()

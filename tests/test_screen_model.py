@@ -240,6 +240,7 @@ def test_the_gene_sample_is_simple_random_and_reproducible(au565):
         choose_genes(au565.genes, -1, np.random.default_rng(1))
 
 
+@pytest.mark.slow  # brute-force integration of every guide: 25 s per noise model
 @pytest.mark.parametrize("noise, value", [("constant_cv", 3.0**-0.5), ("per_read", 70.0)])
 def test_the_guides_are_integrated_out_exactly(small_screen, noise, value):
     """Against brute-force integration, for guides whose counts sit near,
@@ -400,6 +401,7 @@ def test_the_genome_integration_agrees_with_nuts_on_the_same_genes(small_screen,
     assert found["calls_changed"] <= 1
 
 
+@pytest.mark.slow  # ADVI's optimisation
 def test_advi_returns_draws_of_every_gene_and_its_time(small_screen):
     from crispr_models.fitting import fit_advi
 

@@ -31,6 +31,7 @@ def chr17_and_chr8():
     return screen.restrict_to_genes(genes)
 
 
+@pytest.mark.slow  # the peer tools run in their own processes
 def test_every_peer_scores_every_gene_of_the_same_guides(chr17_and_chr8, tmp_path):
     runs = run_peers(chr17_and_chr8, tmp_path)
     assert [r.method for r in runs] == [MAGECK_RRA, MAGECK_RRA_CNV, CRISPY]
@@ -52,6 +53,7 @@ def test_every_peer_scores_every_gene_of_the_same_guides(chr17_and_chr8, tmp_pat
     pd.testing.assert_series_equal(default.scores.sort_index(), rra.sort_index())
 
 
+@pytest.mark.slow  # the peer tools run in their own processes
 def test_crispy_subtracts_a_smooth_function_of_the_copy_number_ratio(chr17_and_chr8, tmp_path):
     run = crispy_correction(chr17_and_chr8, tmp_path)
     corrected = pd.read_csv(tmp_path / "corrected.csv")
@@ -63,6 +65,7 @@ def test_crispy_subtracts_a_smooth_function_of_the_copy_number_ratio(chr17_and_c
     )
 
 
+@pytest.mark.slow  # the peer tools run in their own processes
 def test_mageck_mle_gives_every_gene_a_beta(chr17_and_chr8, tmp_path):
     """MLE on the genes of chromosome 17 from 35 to 42 Mb (the ERBB2
     amplicon and its neighbours), without permutations: a beta per gene,

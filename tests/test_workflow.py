@@ -47,6 +47,13 @@ def test_experiment_simulates_with_the_chapters_true_values():
     )
 
 
+def test_a_true_value_the_simulation_does_not_take_is_refused():
+    namespace = {"true_alpha": 0.25, "true_gamma": 1.0, "true_rho": 0.5}
+    experiment = Experiment.from_parameters("m1", np.random.default_rng(3), namespace)
+    with pytest.raises(ValueError, match="true_gamma, true_rho: simulate_single_gene_rna has no"):
+        experiment.simulate(simulate_single_gene_rna)
+
+
 def test_unknown_chapter_is_refused():
     with pytest.raises(ValueError, match="chapter must be one of"):
         Experiment.from_parameters("m99", np.random.default_rng(0), {})

@@ -9,7 +9,8 @@ changed the defaults that the chapter's qualitative claims were checked for.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import inspect
+from collections.abc import Callable, Mapping
 
 import numpy as np
 from IPython.display import Markdown
@@ -21,6 +22,16 @@ def _plain(value: object) -> object:
     """NumPy scalars as Python ones: the glued text is their repr, and myst-nb
     reads it back as a literal (``np.float64(0.5)`` is not one)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+def model_code(*functions: Callable) -> Markdown:
+    """The source of the model functions a chapter fits, as code blocks for
+    the page: read from the installed package each run, so the page shows
+    the code that ran, never a copy."""
+    if not functions:
+        raise ValueError("model_code needs at least one function")
+    blocks = [f"```python\n{inspect.getsource(function).rstrip()}\n```" for function in functions]
+    return Markdown("\n\n".join(blocks))
 
 
 def glue_values(**values: object) -> None:

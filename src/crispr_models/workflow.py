@@ -170,9 +170,21 @@ class Experiment:
     ) -> SimulatedData:
         """``simulate(rng, ...)`` with each of its arguments that the chapter's
         parameters set: ``x`` from the parameter ``true_x`` (a true value) or
-        ``x`` (a design setting such as ``num_cell_lines``); ``given`` wins."""
+        ``x`` (a design setting such as ``num_cell_lines``); ``given`` wins.
+        A ``true_x`` parameter that ``simulate`` has no argument for is
+        refused: the reader who set it would read a run that ignored it."""
+        accepted = list(inspect.signature(simulate).parameters)[1:]
+        unused = [
+            key for key in self.parameters if key.startswith("true_") and key[5:] not in accepted
+        ]
+        if unused:
+            raise ValueError(
+                f"{', '.join(unused)}: {simulate.__name__} has no such argument, so the "
+                f"value would be ignored; its true values: "
+                f"{', '.join(f'true_{name}' for name in accepted) or 'none'}"
+            )
         arguments = {}
-        for name in list(inspect.signature(simulate).parameters)[1:]:
+        for name in accepted:
             for key in (f"true_{name}", name):
                 if key in self.parameters:
                     arguments[name] = self.parameters[key]
