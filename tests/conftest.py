@@ -40,6 +40,7 @@ PROJECT_FILES = (
     "_toc.yml",
     "book/intro.md",
     "book/references.md",
+    "book/api.md",
     "book/references.bib",
     "book/_ext/single_scripts.py",
     "book/_static/favicon.svg",

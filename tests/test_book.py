@@ -74,3 +74,14 @@ def test_validation_part_lists_its_three_chapters(html):
     assert "Validation" in text
     for title in TITLES.values():
         assert title in text, title
+
+
+def test_the_api_page_documents_the_functions_the_chapters_link_to(html):
+    api, _ = _page(html, "book/api")
+    assert api.find(id="crispr_models.screen_genome.genome_wide_fit")
+    assert api.find(id="crispr_models.models.multigene_rna_model")
+    screen, _ = _page(html, "book/generated/screen")
+    links = {a["href"] for a in screen.select("a.reference.internal") if a.get("href")}
+    assert any(
+        href.endswith("api.html#crispr_models.screen_genome.genome_wide_fit") for href in links
+    )

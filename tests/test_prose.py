@@ -1,10 +1,12 @@
-"""The page's code comes from the source: model_code, and every chapter that
-fits a model shows it."""
+"""The page's code comes from the source: model_code, every chapter that
+fits a model shows it, and the API page lists every module of the science."""
 
+import pkgutil
 import re
 
 import pytest
 
+import crispr_models
 from conftest import REPO_ROOT
 from crispr_book.discovery import discover_notebooks
 from crispr_models import models, screen_model
@@ -44,3 +46,10 @@ def test_every_model_a_chapter_builds_is_shown_folded_before_its_first_use(noteb
     before = source[: shown.start()]
     used_before = [name for name in built if re.search(rf"(?<![\w.]){name}\(", before)]
     assert used_before == [], f"{notebook.id} builds {used_before} before showing the code"
+
+
+def test_the_api_page_documents_every_module_of_the_science():
+    page = (REPO_ROOT / "book" / "api.md").read_text()
+    documented = set(re.findall(r"^\.\. automodule:: crispr_models\.(\w+)$", page, re.M))
+    modules = {m.name for m in pkgutil.iter_modules(crispr_models.__path__)}
+    assert documented == modules
