@@ -14,6 +14,7 @@ Run it on an otherwise idle machine: the figures are seconds.
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,7 +25,7 @@ import arviz as az
 import nbformat
 import pandas as pd
 
-from crispr_models.registry import CHAPTERS
+from crispr_models.core.registry import CHAPTERS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -34,7 +35,7 @@ def _kind(source: str) -> str:
         return "imports"
     if "experiment.fit(" in source or "fit_and_check(" in source:
         return "fit"
-    if "plotting." in source or "model_to_graphviz" in source:
+    if re.search(r"\bplot_\w+\(", source) or "model_to_graphviz" in source:
         return "figures"
     return "other cells"
 

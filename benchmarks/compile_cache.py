@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from crispr_models.registry import RECOMMENDED
+from crispr_models.core.registry import RECOMMENDED
 
 #: Run in the child: build the model, then time nutpie's compilation alone.
 CHILD = """
 import sys, time
-from crispr_models.registry import recommended_model
+from crispr_models.core.registry import recommended_model
 model = recommended_model(sys.argv[1]).model()
 import nutpie
 start = time.perf_counter()

@@ -28,17 +28,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crispr_models.calibration import (
+from crispr_models.checks.calibration import (
     CalibrationSettings,
     calibration_fit_summary,
     simulation_based_calibration,
 )
-from crispr_models.diagnostics import convergence_report
-from crispr_models.fitting import fit
-from crispr_models.models import correlated_sgrna_copy_number_model, sgrna_copy_number_model
-from crispr_models.registry import recommended_model
-from crispr_models.settings import SamplerSettings
-from crispr_models.simulation import SGRNA_DIPLOID_COPY_NUMBER, simulate_sgrna_copy_number
+from crispr_models.checks.diagnostics import convergence_report
+from crispr_models.core.fitting import fit
+from crispr_models.core.registry import recommended_model
+from crispr_models.core.settings import SamplerSettings
+from crispr_models.series.models import correlated_sgrna_copy_number_model, sgrna_copy_number_model
+from crispr_models.series.simulation import SGRNA_DIPLOID_COPY_NUMBER, simulate_sgrna_copy_number
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "copy_number_centring.csv"
 

@@ -7,7 +7,7 @@
 Runs each tool on the screen chapter's guides (:func:`load_crispy_screen`,
 the same filters), one after the other so that each is timed alone, each in
 its own process (wall seconds and peak resident memory of its process tree,
-:mod:`crispr_models.screen_peers`):
+:mod:`crispr_models.screen.peers`):
 
 - ``naive``: the median guide log2 fold change;
 - ``rra``: MAGeCK2 RRA, without and with ``--cnv-norm`` (as in the book);
@@ -15,14 +15,14 @@ its own process (wall seconds and peak resident memory of its process tree,
 - ``mle``: MAGeCK2 MLE, without and with ``--cnv-norm``, no permutations;
 - ``chronos``: Chronos on one line, day ``--days`` assumed, its NB2
   overdispersion given as the screen's own between-replicate estimate
-  (:func:`~crispr_models.screen_analysis.replicate_noise`), no copy-number
+  (:func:`~crispr_models.screen.analysis.replicate_noise`), no copy-number
   correction (it needs three lines).
 
 With ``--model-effects`` (the screen chapter's ``gene_effects.csv``) the
 book's count model joins the table (its time and memory are the chapter's,
 from its ``methods.csv`` beside that file). Every method is scored on the
 genes all of them score, as the chapter scores them
-(:func:`crispr_models.screen_scoring.scorecard`, ``--bootstrap`` paired
+(:func:`crispr_models.screen.scoring.scorecard`, ``--bootstrap`` paired
 resamples); prints the table and writes it, with every method's gene
 scores, to ``--out`` (default ``benchmarks/results/peers/``).
 """
@@ -35,9 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from crispr_models.screen_analysis import choose_genes, replicate_noise
-from crispr_models.screen_data import amplicons, crispy_file, load_crispy_screen, load_gene_set
-from crispr_models.screen_peers import (
+from crispr_models.screen.analysis import choose_genes, replicate_noise
+from crispr_models.screen.data import amplicons, crispy_file, load_crispy_screen, load_gene_set
+from crispr_models.screen.peers import (
     PeerRun,
     chronos_gene_effect,
     crispy_correction,
@@ -46,7 +46,7 @@ from crispr_models.screen_peers import (
     method_costs,
     naive_median,
 )
-from crispr_models.screen_scoring import (
+from crispr_models.screen.scoring import (
     amplicon_ranks,
     genes_in_amplicons,
     reference_labels,

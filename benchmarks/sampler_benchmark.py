@@ -19,9 +19,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from crispr_models.benchmark import run_benchmark, summarise_benchmark
-from crispr_models.registry import RECOMMENDED
-from crispr_models.settings import SAMPLERS
+from crispr_models.checks.benchmark import run_benchmark, summarise_benchmark
+from crispr_models.core.registry import RECOMMENDED
+from crispr_models.core.settings import SAMPLERS
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "sampler_benchmark.csv"
 

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/screen_scaling.py                     # 1000 4000 all
     .venv/bin/python benchmarks/screen_scaling.py --sizes 1000 --draws 500
 
-Fits :func:`crispr_models.screen_model.read_count_model` (by-level copy
+Fits :func:`crispr_models.screen.model.read_count_model` (by-level copy
 number) to a simple random sample of the AU565 genes of each size (0: all),
 each method in its own process so that its peak memory is its own:
 
@@ -15,7 +15,7 @@ each method in its own process so that its peak memory is its own:
 - ``sample+grid``: nutpie on a ``--sample``-gene random sample (at most the
   size), then every gene of the size on a grid, with every shared parameter
   fitted again to every gene and ``--shared-draws`` draws of them
-  (:func:`crispr_models.screen_genome.genome_wide_fit`), as the chapter
+  (:func:`crispr_models.screen.genome.genome_wide_fit`), as the chapter
   does; a second row, ``sample+grid, sample parameters``, is the grid given
   that many draws of the sample fit's own parameters (its time is not
   counted).
@@ -71,16 +71,16 @@ def run_one(method: str, size: int, args: argparse.Namespace) -> list[dict]:
     import arviz as az
     import pytensor
 
-    from crispr_models.fitting import fit_advi, sample_posterior
-    from crispr_models.screen_analysis import choose_genes, gene_effects
-    from crispr_models.screen_data import load_crispy_screen
-    from crispr_models.screen_genome import (
+    from crispr_models.core.fitting import fit_advi, sample_posterior
+    from crispr_models.core.settings import SamplerSettings
+    from crispr_models.screen.analysis import choose_genes, gene_effects
+    from crispr_models.screen.data import load_crispy_screen
+    from crispr_models.screen.genome import (
         genome_wide_fit,
         integrate_gene_effects,
         shared_parameter_draws,
     )
-    from crispr_models.screen_model import read_count_model
-    from crispr_models.settings import SamplerSettings
+    from crispr_models.screen.model import read_count_model
 
     screen = load_crispy_screen()
     rng = np.random.default_rng(args.seed)
@@ -134,7 +134,7 @@ def _effects_path(out: Path, method: str, size: int) -> Path:
 
 
 def compare_with_nuts(table: pd.DataFrame, out: Path, sizes: list[int]) -> pd.DataFrame:
-    from crispr_models.screen_analysis import compare_approximation
+    from crispr_models.screen.analysis import compare_approximation
 
     for size in sizes:
         reference = _effects_path(out, "nuts", size)
@@ -198,7 +198,7 @@ def main() -> None:
 def save_figure(table: pd.DataFrame, path: Path) -> None:
     """Seconds against genes, one colour per method: the chapter's cost
     figure, for every size."""
-    from crispr_models.plotting import plot_fit_costs
+    from crispr_models.plots.screen import plot_fit_costs
 
     costs = table[table["method"] != SAMPLE_PARAMETERS]  # the same fit's time
     costs = costs.assign(seconds=costs["compile_s"].fillna(0.0) + costs["fit_s"])

@@ -39,10 +39,10 @@
 # %% tags=["hide-cell"]
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.artifacts import save_table
-from crispr_models.benchmark import run_benchmark, speedups, summarise_benchmark
-from crispr_models.prose import glue_values
+from crispr_models.checks.benchmark import run_benchmark, speedups, summarise_benchmark
+from crispr_models.core.artifacts import save_table
+from crispr_models.core.prose import glue_values
+from crispr_models.plots.checks import plot_benchmark
 
 # %% tags=["parameters"]
 seed = 103  # seeds every fit (the same seed for each engine)
@@ -101,7 +101,7 @@ display(shown.style.format({"max_r_hat": "{:.3f}"}).hide(axis="index"))
 # divergent transition, during warm-up or counted in the table.
 
 # %%
-plotting.plot_benchmark(table, title="Lowest bulk ESS per second, by chapter and engine")
+plot_benchmark(table, title="Lowest bulk ESS per second, by chapter and engine")
 
 # %% [markdown]
 # ## Relative to PyMC's own NUTS

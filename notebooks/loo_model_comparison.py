@@ -37,10 +37,10 @@
 # %% tags=["hide-cell"]
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.artifacts import collect_tables, generated_dir
-from crispr_models.diagnostics import PARETO_K_MAX
-from crispr_models.prose import glue_values
+from crispr_models.checks.diagnostics import PARETO_K_MAX
+from crispr_models.core.artifacts import collect_tables, generated_dir
+from crispr_models.core.prose import glue_values
+from crispr_models.plots.checks import plot_pareto_k
 
 # %% tags=["parameters"]
 comparison_chapters = ("m4", "m6", "m7")  # chapters whose LOO tables to gather
@@ -58,9 +58,7 @@ display(
 )
 
 # %%
-plotting.plot_pareto_k(
-    pareto_k, PARETO_K_MAX, title="Pareto k per observation, by chapter and model"
-)
+plot_pareto_k(pareto_k, PARETO_K_MAX, title="Pareto k per observation, by chapter and model")
 
 
 # %% tags=["remove-input"]

@@ -30,20 +30,26 @@ import numpy as np
 import pymc as pm
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.artifacts import save_fit
-from crispr_models.diagnostics import (
+from crispr_models.checks.diagnostics import (
     HDI_LOWER,
     HDI_UPPER,
     convergence_report,
     coverage_summary,
     recovery_table,
 )
-from crispr_models.fitting import fit, timing_summary
-from crispr_models.models import single_gene_rna_model
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import simulate_single_gene_rna
-from crispr_models.workflow import Experiment
+from crispr_models.core.artifacts import save_fit
+from crispr_models.core.fitting import fit, timing_summary
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_check
+from crispr_models.plots.series import (
+    plot_data_with_truth,
+    plot_posterior_lines,
+    plot_recovery,
+    plot_trace,
+)
+from crispr_models.series.models import single_gene_rna_model
+from crispr_models.series.simulation import simulate_single_gene_rna
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -73,7 +79,7 @@ data, truth = simulated.observations, simulated.truth
 data.head()
 
 # %%
-plotting.plot_data_with_truth(data, truth, title="Model 1: simulated logFC against RNA expression")
+plot_data_with_truth(data, truth, title="Model 1: simulated logFC against RNA expression")
 
 # %% [markdown]
 # ## Model graph
@@ -110,7 +116,7 @@ print(timing_summary(idata))
 # be; later chapters tighten such priors.
 
 # %%
-plotting.plot_predictive_check(idata, group="prior_predictive")
+plot_predictive_check(idata, group="prior_predictive")
 
 # %% [markdown]
 # ## Convergence
@@ -142,14 +148,14 @@ table.drop(columns=["fit", "status"]).round(3)
 # the true value as a red cross (a diamond where the interval misses it).
 
 # %%
-plotting.plot_recovery(table, title="Model 1: posterior (blue) against the truth (red)")
+plot_recovery(table, title="Model 1: posterior (blue) against the truth (red)")
 
 # %% [markdown]
 # The trace plot: every chain's draws (right) and their densities (left). The
 # chains should overlap and look like noise around a fixed level.
 
 # %%
-plotting.plot_trace(idata, parameters)
+plot_trace(idata, parameters)
 
 # %% [markdown]
 # ## Posterior predictive check
@@ -157,7 +163,7 @@ plotting.plot_trace(idata, parameters)
 # Data sets simulated from the fitted model should look like the observed one.
 
 # %%
-plotting.plot_predictive_check(idata, group="posterior_predictive")
+plot_predictive_check(idata, group="posterior_predictive")
 
 # %% [markdown]
 # ## Posterior lines over the data
@@ -166,7 +172,7 @@ plotting.plot_predictive_check(idata, group="posterior_predictive")
 # the true line dashed.
 
 # %%
-plotting.plot_posterior_lines(idata, data, truth, title="Model 1: posterior lines over the data")
+plot_posterior_lines(idata, data, truth, title="Model 1: posterior lines over the data")
 
 # %% [markdown]
 # ## Conclusions

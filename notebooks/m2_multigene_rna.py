@@ -45,12 +45,18 @@ import arviz as az
 import numpy as np
 import pymc as pm
 
-from crispr_models import plotting
-from crispr_models.diagnostics import least_squares_by_gene
-from crispr_models.models import multigene_rna_model
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import simulate_multigene_rna
-from crispr_models.workflow import Experiment
+from crispr_models.checks.diagnostics import least_squares_by_gene
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_checks
+from crispr_models.plots.series import (
+    plot_data_with_truth,
+    plot_posterior_lines,
+    plot_recovery,
+    plot_trace,
+)
+from crispr_models.series.models import multigene_rna_model
+from crispr_models.series.simulation import simulate_multigene_rna
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -83,7 +89,7 @@ data.head()
 # Each gene has its own intercept and slope: the lines the model should find.
 
 # %%
-plotting.plot_data_with_truth(data, truth, title="Model 2: simulated logFC against RNA expression")
+plot_data_with_truth(data, truth, title="Model 2: simulated logFC against RNA expression")
 
 # %% [markdown]
 # ## Model graph
@@ -124,7 +130,7 @@ checked
 # the interval misses it).
 
 # %%
-plotting.plot_recovery(checked.table)
+plot_recovery(checked.table)
 
 # %% [markdown]
 # A 94 % interval should miss about one true value in seventeen, so a miss or
@@ -150,7 +156,7 @@ by_gene.round(3)
 # chains should overlap and look like noise around a fixed level.
 
 # %%
-plotting.plot_trace(checked.idata, ["mu_alpha", "sigma_alpha", "alpha", "beta", "sigma"])
+plot_trace(checked.idata, ["mu_alpha", "sigma_alpha", "alpha", "beta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -161,7 +167,7 @@ plotting.plot_trace(checked.idata, ["mu_alpha", "sigma_alpha", "alpha", "beta", 
 # observed spread.
 
 # %%
-plotting.plot_predictive_checks(checked.idata)
+plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Posterior lines over the data
@@ -171,9 +177,7 @@ plotting.plot_predictive_checks(checked.idata)
 # rather than sampled at random, so the figure is reproducible.
 
 # %%
-plotting.plot_posterior_lines(
-    checked.idata, data, truth, title="Model 2: posterior lines over the data"
-)
+plot_posterior_lines(checked.idata, data, truth, title="Model 2: posterior lines over the data")
 
 
 # %% tags=["remove-input"]

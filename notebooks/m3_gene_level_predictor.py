@@ -61,16 +61,23 @@ import numpy as np
 import pymc as pm
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.diagnostics import HDI_UPPER, posterior_draws
-from crispr_models.models import (
+from crispr_models.checks.diagnostics import HDI_UPPER, posterior_draws
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_checks
+from crispr_models.plots.series import (
+    plot_gene_level_regression,
+    plot_observations,
+    plot_pair,
+    plot_recovery,
+    plot_trace,
+)
+from crispr_models.series.models import (
     gene_level_predictor_model,
     misplaced_predictor_model,
     replicated_intercept_model,
 )
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import simulate_gene_level_predictor
-from crispr_models.workflow import Experiment
+from crispr_models.series.simulation import simulate_gene_level_predictor
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -103,7 +110,7 @@ data.head()
 # typical expression, the gene-level predictor.
 
 # %%
-plotting.plot_observations(
+plot_observations(
     data,
     x="rna",
     title="Model 3: simulated logFC, one panel per gene",
@@ -141,7 +148,7 @@ misplaced_fit
 
 # %%
 ridge = posterior_draws(misplaced_fit.idata, ["sigma_alpha", "sigma"])
-plotting.plot_pair(
+plot_pair(
     ridge,
     "sigma_alpha",
     "sigma",
@@ -213,7 +220,7 @@ checked
 # slopes, each against the value that simulated it.
 
 # %%
-plotting.plot_recovery(checked.table)
+plot_recovery(checked.table)
 
 # %% [markdown]
 # The gene-level regression itself: each gene's intercept against its typical
@@ -223,10 +230,10 @@ plotting.plot_recovery(checked.table)
 
 # %%
 gene_expression = data.groupby("gene", observed=True)["gene_expression"].first()
-plotting.plot_gene_level_regression(checked.idata, gene_expression, truth)
+plot_gene_level_regression(checked.idata, gene_expression, truth)
 
 # %%
-plotting.plot_trace(checked.idata, ["mu_gamma", "delta", "sigma_gamma", "sigma_beta", "sigma"])
+plot_trace(checked.idata, ["mu_gamma", "delta", "sigma_gamma", "sigma_beta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -236,7 +243,7 @@ plotting.plot_trace(checked.idata, ["mu_gamma", "delta", "sigma_gamma", "sigma_b
 # the replicates around each gene's line.
 
 # %%
-plotting.plot_predictive_checks(checked.idata)
+plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Conclusions

@@ -40,15 +40,22 @@ import pandas as pd
 import pymc as pm
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.diagnostics import (
+from crispr_models.checks.diagnostics import (
     posterior_draws,
 )
-from crispr_models.fitting import sample_prior_predictive
-from crispr_models.models import gene_cell_line_rna_model
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import simulate_gene_cell_line_rna, zero_sum_truth
-from crispr_models.workflow import Experiment
+from crispr_models.core.fitting import sample_prior_predictive
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_checks
+from crispr_models.plots.series import (
+    plot_observations,
+    plot_pair,
+    plot_prior_predictive_comparison,
+    plot_recovery,
+    plot_trace,
+)
+from crispr_models.series.models import gene_cell_line_rna_model
+from crispr_models.series.simulation import simulate_gene_cell_line_rna, zero_sum_truth
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -80,7 +87,7 @@ data.head()
 # more than its RNA slope does.
 
 # %%
-plotting.plot_observations(
+plot_observations(
     data,
     x="rna",
     title="Model 4: simulated logFC, one panel per gene",
@@ -109,7 +116,7 @@ prior_predictives = {
     label: sample_prior_predictive(prior_model, rng, experiment.settings.prior_draws)
     for label, prior_model in scale_priors.items()
 }
-plotting.plot_prior_predictive_comparison(prior_predictives, data["logfc"].to_numpy())
+plot_prior_predictive_comparison(prior_predictives, data["logfc"].to_numpy())
 
 # %% [markdown]
 # ## The original model: free intercepts (pathological)
@@ -149,7 +156,7 @@ glue_values(
     m4_free_gamma_sd=pair["gamma[cell_01]"].std(),
     m4_free_sum_sd=(pair["alpha[gene_A]"] + pair["gamma[cell_01]"]).std(),
 )
-plotting.plot_pair(
+plot_pair(
     pair,
     "mu_alpha",
     "mu_gamma",
@@ -190,10 +197,10 @@ checked
 # truth re-expressed for zero-sum cell lines.
 
 # %%
-plotting.plot_recovery(checked.table)
+plot_recovery(checked.table)
 
 # %%
-plotting.plot_trace(checked.idata, ["mu_alpha", "alpha", "sigma_gamma", "beta", "sigma"])
+plot_trace(checked.idata, ["mu_alpha", "alpha", "sigma_gamma", "beta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -203,7 +210,7 @@ plotting.plot_trace(checked.idata, ["mu_alpha", "alpha", "sigma_gamma", "beta", 
 # slope effects together reproduce the observed logFC.
 
 # %%
-plotting.plot_predictive_checks(checked.idata)
+plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## What the zero-sum effects mean

@@ -34,15 +34,16 @@
 import numpy as np
 import pymc as pm
 
-from crispr_models import plotting
-from crispr_models.diagnostics import (
+from crispr_models.checks.diagnostics import (
     posterior_draws,
     sampling_efficiency,
 )
-from crispr_models.models import sgrna_cell_line_model
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import simulate_sgrna_cell_line, zero_sum_truth
-from crispr_models.workflow import Experiment
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_checks
+from crispr_models.plots.series import plot_observations, plot_pair, plot_recovery, plot_trace
+from crispr_models.series.models import sgrna_cell_line_model
+from crispr_models.series.simulation import simulate_sgrna_cell_line, zero_sum_truth
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -72,7 +73,7 @@ data.head()
 # sgRNA together, the gene sets its level.
 
 # %%
-plotting.plot_observations(
+plot_observations(
     data,
     x="cell_line",
     title="Model 5: simulated logFC by cell line, one panel per gene",
@@ -98,7 +99,7 @@ free_fit
 
 # %%
 pair = posterior_draws(free_fit.idata, ["mu_gamma", "mu_beta"])
-plotting.plot_pair(
+plot_pair(
     pair,
     "mu_gamma",
     "mu_beta",
@@ -137,10 +138,10 @@ checked
 # truth re-expressed for zero-sum cell lines.
 
 # %%
-plotting.plot_recovery(checked.table)
+plot_recovery(checked.table)
 
 # %%
-plotting.plot_trace(checked.idata, ["mu_gamma", "sigma_gamma", "gamma", "sigma_alpha", "sigma"])
+plot_trace(checked.idata, ["mu_gamma", "sigma_gamma", "gamma", "sigma_alpha", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -150,7 +151,7 @@ plotting.plot_trace(checked.idata, ["mu_gamma", "sigma_gamma", "gamma", "sigma_a
 # exactly.
 
 # %%
-plotting.plot_predictive_checks(checked.idata)
+plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Conclusions

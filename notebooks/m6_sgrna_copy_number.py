@@ -75,18 +75,23 @@ import pandas as pd
 import pymc as pm
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.diagnostics import (
+from crispr_models.checks.diagnostics import (
     HDI_LOWER,
     HDI_UPPER,
     coverage,
     recovery_table,
 )
-from crispr_models.models import sgrna_copy_number_model
-from crispr_models.predictive_checks import check_fits, flag_matrix, flagged_checks
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import diploid_truth, simulate_sgrna_copy_number, z_scored_truth
-from crispr_models.workflow import Experiment
+from crispr_models.checks.predictive import check_fits, flag_matrix, flagged_checks
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_checks
+from crispr_models.plots.series import plot_observations, plot_recovery, plot_trace
+from crispr_models.series.models import sgrna_copy_number_model
+from crispr_models.series.simulation import (
+    diploid_truth,
+    simulate_sgrna_copy_number,
+    z_scored_truth,
+)
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -132,7 +137,7 @@ data.head()
 # held at two copies, is a narrow vertical band.
 
 # %%
-plotting.plot_observations(data, x="cna", title="Model 6: logFC against copy number")
+plot_observations(data, x="cna", title="Model 6: logFC against copy number")
 
 # %% [markdown]
 # The same data against the z-scored copy number: every gene now spans the
@@ -140,7 +145,7 @@ plotting.plot_observations(data, x="cna", title="Model 6: logFC against copy num
 # measurement noise blown up to unit variance.
 
 # %%
-plotting.plot_observations(
+plot_observations(
     data,
     x="cna_z",
     title="Model 6: logFC against the z-scored copy number",
@@ -249,10 +254,10 @@ costs.round(3)
 # truth re-expressed at two copies.
 
 # %%
-plotting.plot_recovery(checked.table)
+plot_recovery(checked.table)
 
 # %%
-plotting.plot_trace(checked.idata, ["mu_gamma", "sigma_gamma", "gamma", "delta", "sigma"])
+plot_trace(checked.idata, ["mu_gamma", "sigma_gamma", "gamma", "delta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -262,7 +267,7 @@ plotting.plot_trace(checked.idata, ["mu_gamma", "sigma_gamma", "gamma", "delta",
 # included.
 
 # %%
-plotting.plot_predictive_checks(checked.idata)
+plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # The checks that can fail (chapter ppc): posterior predictive p-values of

@@ -58,14 +58,15 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from crispr_models import plotting
-from crispr_models.diagnostics import (
+from crispr_models.checks.diagnostics import (
     posterior_draws,
 )
-from crispr_models.models import correlated_sgrna_copy_number_model
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import simulate_sgrna_copy_number
-from crispr_models.workflow import Experiment
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_checks
+from crispr_models.plots.series import plot_observations, plot_pair, plot_recovery, plot_trace
+from crispr_models.series.models import correlated_sgrna_copy_number_model
+from crispr_models.series.simulation import simulate_sgrna_copy_number
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -105,7 +106,7 @@ print(
         for gene, share in data["cna"].eq(0).groupby(data["gene"], observed=True).mean().items()
     )
 )
-plotting.plot_observations(
+plot_observations(
     data,
     x="cna",
     title="Model 6 corr: logFC against copy number",
@@ -128,9 +129,7 @@ print(
     f"sample correlation of the {len(deviations)} simulated pairs: "
     f"{deviations.corr().iloc[0, 1]:+.2f}"
 )
-plotting.plot_pair(
-    deviations, "intercept", "slope", title="Simulated sgRNA deviations from their gene"
-)
+plot_pair(deviations, "intercept", "slope", title="Simulated sgRNA deviations from their gene")
 
 # %% [markdown]
 # ## Model graph
@@ -187,7 +186,7 @@ print(
 )
 
 # %%
-plotting.plot_recovery(
+plot_recovery(
     table[
         table["parameter"].isin(population) | table["parameter"].str.startswith(("gamma", "delta"))
     ],
@@ -205,7 +204,7 @@ print(
     f"rho: prior mean {prior_rho.mean():+.2f}, sd {prior_rho.std():.2f}; "
     f"posterior mean {rho.mean():+.2f}, sd {rho.std():.2f} (its 94 % HDI is in the table above)"
 )
-plotting.plot_trace(checked.idata, ["rho", "sigma_alpha", "sigma_beta", "mu_delta", "sigma"])
+plot_trace(checked.idata, ["rho", "sigma_alpha", "sigma_beta", "mu_delta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -215,7 +214,7 @@ plotting.plot_trace(checked.idata, ["rho", "sigma_alpha", "sigma_beta", "mu_delt
 # logFC across every sgRNA.
 
 # %%
-plotting.plot_predictive_checks(checked.idata)
+plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Conclusions

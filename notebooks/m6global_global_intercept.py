@@ -50,15 +50,16 @@ import numpy as np
 import pymc as pm
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.diagnostics import (
+from crispr_models.checks.diagnostics import (
     posterior_draws,
     sampling_efficiency,
 )
-from crispr_models.models import sgrna_copy_number_model
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import global_intercept_truth, simulate_sgrna_copy_number
-from crispr_models.workflow import Experiment
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_checks
+from crispr_models.plots.series import plot_observations, plot_pair, plot_recovery, plot_trace
+from crispr_models.series.models import sgrna_copy_number_model
+from crispr_models.series.simulation import global_intercept_truth, simulate_sgrna_copy_number
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -76,7 +77,7 @@ artifacts_dir = ""  # set by crispr-models run: where the NetCDF and summary.csv
 rng = np.random.default_rng(seed)
 experiment = Experiment.from_parameters("m6global", rng, globals())
 data, truth = experiment.simulate(simulate_sgrna_copy_number, rng)
-plotting.plot_observations(data, x="cna", title="Model 6.2: logFC against copy number")
+plot_observations(data, x="cna", title="Model 6.2: logFC against copy number")
 
 # %% [markdown]
 # ## The original model 6.2 (pathological)
@@ -103,7 +104,7 @@ redundant_fit
 # %%
 pair = posterior_draws(redundant_fit.idata, ["alpha_global", "mu_gamma"])
 display(pair.assign(sum=pair["alpha_global"] + pair["mu_gamma"]).std().rename("posterior sd"))
-plotting.plot_pair(
+plot_pair(
     pair,
     "alpha_global",
     "mu_gamma",
@@ -145,10 +146,10 @@ checked
 # from it.
 
 # %%
-plotting.plot_recovery(checked.table)
+plot_recovery(checked.table)
 
 # %%
-plotting.plot_trace(checked.idata, ["alpha_global", "sigma_gamma", "gamma", "mu_delta", "sigma"])
+plot_trace(checked.idata, ["alpha_global", "sigma_gamma", "gamma", "mu_delta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -158,7 +159,7 @@ plotting.plot_trace(checked.idata, ["alpha_global", "sigma_gamma", "gamma", "mu_
 # data as model 6's do.
 
 # %%
-plotting.plot_predictive_checks(checked.idata)
+plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Conclusions

@@ -36,14 +36,15 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.artifacts import save_fit, save_table
-from crispr_models.diagnostics import recovery_table, sampling_efficiency
-from crispr_models.fitting import sample_posterior_repeatedly, timing_summary
-from crispr_models.models import PARAMETERIZATIONS, sgrna_copy_number_model
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import simulate_sgrna_copy_number
-from crispr_models.workflow import Experiment
+from crispr_models.checks.diagnostics import recovery_table, sampling_efficiency
+from crispr_models.core.artifacts import save_fit, save_table
+from crispr_models.core.fitting import sample_posterior_repeatedly, timing_summary
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_efficiency
+from crispr_models.plots.series import plot_observations
+from crispr_models.series.models import PARAMETERIZATIONS, sgrna_copy_number_model
+from crispr_models.series.simulation import simulate_sgrna_copy_number
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -69,7 +70,7 @@ scenarios = {
     "raw, 20 lines": (original, "cna"),
     f"z-scored, {num_cell_lines_few} lines, noisy": (data_poor, "cna_z"),
 }
-plotting.plot_observations(
+plot_observations(
     data_poor,
     x="cna_z",
     title=f"The data-poor set: {num_cell_lines_few} cell lines, noise sd {true_sigma_noisy:g}",
@@ -132,7 +133,7 @@ comparison = (
 display(comparison.round(3))
 
 # %%
-plotting.plot_efficiency(repeats, title="Centred or non-centred: effective draws per second")
+plot_efficiency(repeats, title="Centred or non-centred: effective draws per second")
 
 # %% [markdown]
 # "converged" applies the book's checks to every repeat: no divergences,

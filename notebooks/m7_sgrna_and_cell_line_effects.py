@@ -40,19 +40,26 @@ import numpy as np
 import pymc as pm
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.artifacts import save_table
-from crispr_models.cross_validation import grouped_kfold_by_cell_line
-from crispr_models.diagnostics import posterior_draws, shrinkage_table
-from crispr_models.models import (
+from crispr_models.checks.cross_validation import grouped_kfold_by_cell_line
+from crispr_models.checks.diagnostics import posterior_draws, shrinkage_table
+from crispr_models.core.artifacts import save_table
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_checks
+from crispr_models.plots.series import (
+    plot_observations,
+    plot_pair,
+    plot_recovery,
+    plot_shrinkage,
+    plot_trace,
+)
+from crispr_models.series.models import (
     additive_gene_cell_line_model,
     gene_by_cell_line_model,
     sgrna_by_cell_line_model,
     sgrna_cell_line_model,
 )
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import simulate_sgrna_cell_line, zero_sum_truth
-from crispr_models.workflow import Experiment
+from crispr_models.series.simulation import simulate_sgrna_cell_line, zero_sum_truth
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulation and every sampling step
@@ -79,7 +86,7 @@ data, truth = experiment.simulate(
     simulate_sgrna_cell_line, rng, sgrnas_per_gene=tuple(range(1, num_genes + 1))
 )
 print(f"{len(data)} rows, {data['sgrna'].nunique()} sgRNAs")
-plotting.plot_observations(
+plot_observations(
     data,
     x="cell_line",
     title="Model 7: simulated logFC by cell line, one panel per gene",
@@ -125,7 +132,7 @@ fit_7a = experiment.fit(
     model_7a, "gene_by_cell_line_7a", truth_7a, checked_7a, status="structural_flaw"
 )
 display(fit_7a)
-plotting.plot_recovery(
+plot_recovery(
     fit_7a.table.dropna(subset=["true_value"]),
     title="7a: derived effects (blue) against the truth (red)",
 )
@@ -146,7 +153,7 @@ fit_7b = experiment.fit(
     model_7b, "sgrna_by_cell_line_7b", identifiable_truth, population, status="pathological"
 )
 display(fit_7b)
-plotting.plot_pair(
+plot_pair(
     posterior_draws(fit_7b.idata, ["sigma_alpha", "sigma"]),
     "sigma_alpha",
     "sigma",
@@ -207,7 +214,7 @@ recovery = checked.recovery()
 recovery[~recovery["parameter"].str.startswith("alpha[")]
 
 # %%
-plotting.plot_recovery(
+plot_recovery(
     table[~table["parameter"].str.startswith("alpha[")],
     title="Hierarchical 7c: posterior (blue) against the truth (red), sgRNAs left out",
 )
@@ -230,16 +237,14 @@ shrinkage = shrinkage.assign(
     pooled_error=(shrinkage["pooled"] - shrinkage["true_value"]).abs(),
 )
 display(shrinkage.round(3))
-plotting.plot_shrinkage(
+plot_shrinkage(
     shrinkage,
     float(checked.idata.posterior["mu_gamma"].mean()),
     title="Gene effects: raw means pulled towards the population mean",
 )
 
 # %%
-plotting.plot_trace(
-    checked.idata, ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma_beta", "sigma"]
-)
+plot_trace(checked.idata, ["mu_gamma", "sigma_gamma", "sigma_alpha", "sigma_beta", "sigma"])
 
 # %% [markdown]
 # ## Predictive checks
@@ -249,7 +254,7 @@ plotting.plot_trace(
 # level had to push into its noise.
 
 # %%
-plotting.plot_predictive_checks(checked.idata)
+plot_predictive_checks(checked.idata)
 
 # %% [markdown]
 # ## Comparing the fits by PSIS-LOO

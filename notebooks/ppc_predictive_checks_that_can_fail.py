@@ -51,17 +51,17 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.artifacts import save_table
-from crispr_models.models import (
+from crispr_models.checks.predictive import check_fits, flag_matrix, flagged_checks
+from crispr_models.core.artifacts import save_table
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_group_p_values, plot_loo_pit, plot_predictive_checks
+from crispr_models.series.models import (
     additive_gene_cell_line_model,
     gene_by_cell_line_model,
     sgrna_cell_line_model,
 )
-from crispr_models.predictive_checks import check_fits, flag_matrix, flagged_checks
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.simulation import simulate_sgrna_cell_line, zero_sum_truth
-from crispr_models.workflow import Experiment
+from crispr_models.series.simulation import simulate_sgrna_cell_line, zero_sum_truth
 
 # %% tags=["parameters"]
 seed = 103  # seeds the simulations and every sampling step
@@ -151,10 +151,10 @@ for checked in (generating, fit_7a, fit_7c, no_cell_lines, heavy_fit):
 # without cell lines. Both reproduce the density of all logFC.
 
 # %%
-plotting.plot_predictive_checks(generating.idata)
+plot_predictive_checks(generating.idata)
 
 # %%
-plotting.plot_predictive_checks(no_cell_lines.idata)
+plot_predictive_checks(no_cell_lines.idata)
 
 # %% [markdown]
 # ## Every check on every fit
@@ -185,13 +185,13 @@ display(matrix)
 # from 0 and 1 and its LOO-PIT histogram flat.
 
 # %%
-plotting.plot_group_p_values(
+plot_group_p_values(
     {label: (f.idata, data) for label, f in labels.items()},
     title="Posterior predictive p-values of group means",
 )
 
 # %%
-plotting.plot_loo_pit(pit, title="LOO-PIT values: flat when the predictions are calibrated")
+plot_loo_pit(pit, title="LOO-PIT values: flat when the predictions are calibrated")
 
 
 # %% tags=["remove-input"]

@@ -22,7 +22,7 @@
 #
 # - **Two codes that check each other.** $\theta_i$ comes from the PyMC
 #   model's prior, but $y_i$ is simulated by the book's simulation module
-#   (`crispr_models.simulation`, the code that makes every chapter's data),
+#   (`crispr_models.series.simulation`, the code that makes every chapter's data),
 #   which looks each effect up by its label (gene, sgRNA, cell line) where
 #   the model indexes integer codes. A wrong prior, a wrong index or a
 #   missing term in either makes the data disagree with the model, and the
@@ -81,9 +81,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.artifacts import save_table
-from crispr_models.calibration import (
+from crispr_models.checks.calibration import (
     CONTROLS,
     CalibrationSettings,
     calibrate_recommended,
@@ -94,7 +92,9 @@ from crispr_models.calibration import (
     rank_ecdf_band,
     rank_ecdf_differences,
 )
-from crispr_models.prose import glue_values
+from crispr_models.core.artifacts import save_table
+from crispr_models.core.prose import glue_values
+from crispr_models.plots.checks import plot_rank_ecdf_difference
 
 # %% tags=["parameters"]
 seed = 103  # seeds the prior draws and every simulation's sampler
@@ -129,7 +129,7 @@ def calibrate(chapter: str, **options):
         f"{num_simulations} fits in {result.total_seconds:.1f} s"
     )
     display(
-        plotting.plot_rank_ecdf_difference(
+        plot_rank_ecdf_difference(
             rank_ecdf_differences(result),
             band,
             title=f"{chapter}: rank ECDF minus the uniform CDF",

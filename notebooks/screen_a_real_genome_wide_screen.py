@@ -24,7 +24,7 @@
 # integrated on a grid (checked against NUTS on the sampled genes), and
 # every parameter the genes share is fitted again from all of them by a
 # normal approximation at its mode, the nested approach of INLA
-# {cite:p}`rue2009inla` ({py:mod}`crispr_models.screen_genome`).
+# {cite:p}`rue2009inla` ({py:mod}`crispr_models.screen.genome`).
 # `sample_genes = 0` runs NUTS on every gene.
 #
 # **Your own screen** is this chapter rerun with its files as parameters:
@@ -51,18 +51,30 @@ import numpy as np
 import pandas as pd
 from IPython.display import display
 
-from crispr_models import plotting
-from crispr_models.artifacts import save_table
-from crispr_models.diagnostics import convergence_report
-from crispr_models.fitting import sample_posterior, sample_prior_predictive, timing_summary
-from crispr_models.predictive_checks import (
+from crispr_models.checks.diagnostics import convergence_report
+from crispr_models.checks.predictive import (
     extreme_groups_by,
     flag_matrix,
     group_p_values,
     grouped_checks,
 )
-from crispr_models.prose import glue_values, model_code, rerun_note
-from crispr_models.screen_analysis import (
+from crispr_models.core.artifacts import save_table
+from crispr_models.core.fitting import sample_posterior, sample_prior_predictive, timing_summary
+from crispr_models.core.prose import glue_values, model_code, rerun_note
+from crispr_models.core.workflow import Experiment
+from crispr_models.plots.checks import plot_predictive_checks
+from crispr_models.plots.screen import (
+    plot_along_genome,
+    plot_amplicon_ranks,
+    plot_copy_number_effects,
+    plot_essentiality_curves,
+    plot_fit_costs,
+    plot_held_out_coverage,
+    plot_replicate_noise,
+    plot_scores_by_copy_number,
+    plot_separation,
+)
+from crispr_models.screen.analysis import (
     approximation_error_by_group,
     approximation_groups,
     by_copy_number,
@@ -76,22 +88,22 @@ from crispr_models.screen_analysis import (
     replicate_log_fold_changes,
     replicate_noise,
 )
-from crispr_models.screen_data import amplicons, load_reference_set, load_screen_files, ploidy
-from crispr_models.screen_genome import (
+from crispr_models.screen.data import amplicons, load_reference_set, load_screen_files, ploidy
+from crispr_models.screen.genome import (
     genome_wide_fit,
     integrate_gene_effects,
     parameter_table,
     shared_parameter_draws,
     starting_draws,
 )
-from crispr_models.screen_model import (
+from crispr_models.screen.model import (
     MIN_AMPLICON_GENES,
     NOISE_PARAMETERS,
     copy_number_level,
     read_count_model,
 )
-from crispr_models.screen_peers import PeerRun, method_costs, naive_median, run_peers
-from crispr_models.screen_scoring import (
+from crispr_models.screen.peers import PeerRun, method_costs, naive_median, run_peers
+from crispr_models.screen.scoring import (
     amplicon_ranks,
     call_calibration,
     common_genes,
@@ -105,7 +117,6 @@ from crispr_models.screen_scoring import (
     scorecard,
     separation_by_reference,
 )
-from crispr_models.workflow import Experiment
 
 # %% tags=["parameters"]
 seed = 103  # seeds the gene sample, every sampling step and the bootstrap
@@ -175,7 +186,7 @@ display(screen.guides.head())
 # replicates give an unbiased estimate of the variance of its count and of
 # the Poisson part of it, and the third places the pair in a bin of
 # abundance or depletion, independently of the noise measured
-# ({py:func}`~crispr_models.screen_analysis.replicate_noise`). Two summaries
+# ({py:func}`~crispr_models.screen.analysis.replicate_noise`). Two summaries
 # per bin tell two noise models apart: the excess variance **per read**
 # is the same in every bin if the variance is proportional to the mean
 # (a negative binomial whose dispersion grows with the mean, NB1); the
@@ -189,7 +200,7 @@ pooled = by_grouping[0].attrs  # over all pairs: the same for either grouping
 noise = pd.concat(by_grouping)
 save_table(artifacts_dir, "replicate_noise", noise)
 display(noise.set_index(["by", "count"]).round(3))
-plotting.plot_replicate_noise(
+plot_replicate_noise(
     noise, pooled["excess_cv"], "The variance between replicates grows with the mean"
 )
 
@@ -224,7 +235,7 @@ gene_place = screen.gene_places()
 along = gene_place.join(naive.scores.rename("score")).assign(
     method="naive median", copy_number=lambda d: copy_number_level(d["copy_number"])
 )
-plotting.plot_along_genome(along.reset_index(), "Naive gene log2 fold change along the genome")
+plot_along_genome(along.reset_index(), "Naive gene log2 fold change along the genome")
 
 # %% [markdown]
 # By copy number, the median naive score of the genes at each level, and
@@ -245,7 +256,7 @@ print(
 # %% [markdown]
 # ## The count model
 #
-# {py:func}`crispr_models.screen_model.read_count_model`, chosen from what
+# {py:func}`crispr_models.screen.model.read_count_model`, chosen from what
 # the replicates show:
 #
 # $$
@@ -275,7 +286,7 @@ print(
 #   (low-count, essential) genes' own evidence weaker than NB2 pretended.
 #   $\nu$ (`gene_df`) has a Gamma(2, 0.1) prior;
 # - **each focal amplicon has its own level** in the genome-wide fit below
-#   ({py:func}`~crispr_models.screen_genome.genome_wide_fit`,
+#   ({py:func}`~crispr_models.screen.genome.genome_wide_fit`,
 #   `split_amplicons`): a run of segments at the top level (8 or more
 #   copies, rounded) that holds at least
 #   {glue:text}`screen_min_amplicon_genes` genes. Cutting many copies
@@ -302,7 +313,7 @@ print(
 # fit, pins them well. Without `nuts_checks`, the genome-wide fit starts
 # from the middle of the priors, with the noise and $\sigma_{\text{guide}}$
 # at the counts' moment estimates
-# ({py:func}`~crispr_models.screen_analysis.moment_estimates`).
+# ({py:func}`~crispr_models.screen.analysis.moment_estimates`).
 
 # %%
 fitted_genes = choose_genes(screen.genes, sample_genes, rng)
@@ -417,13 +428,13 @@ if checks:
 
 # %%
 if "count model" in trees:
-    display(plotting.plot_predictive_checks(trees["count model"]))
+    display(plot_predictive_checks(trees["count model"]))
 
 # %% [markdown]
 # ## The whole genome
 #
 # Every gene, on a grid given draws of the parameters the genes share
-# ({py:mod}`~crispr_models.screen_genome`). With `nuts_checks`, the grid is checked first:
+# ({py:mod}`~crispr_models.screen.genome`). With `nuts_checks`, the grid is checked first:
 # given `check_draws` posterior draws of the count model's NUTS fit, on the
 # sampled genes it must agree with NUTS's own gene effects. Against what?
 # NUTS itself is a Monte Carlo estimate, so the reference is the first half
@@ -434,7 +445,7 @@ if "count model" in trees:
 # the largest change in a gene's probability of essentiality, and the
 # calls that change) are reported on every gene and by the genes' number
 # of guides, whether any of their counts is zero, and their copy number
-# ({py:func}`~crispr_models.screen_analysis.approximation_error_by_group`).
+# ({py:func}`~crispr_models.screen.analysis.approximation_error_by_group`).
 # The grid mixes over `check_draws` draws of the shared parameters, and
 # with few draws their own Monte Carlo error shows.
 #
@@ -443,7 +454,7 @@ if "count model" in trees:
 # few genes at the rare copy numbers, and its guides pin down
 # $\sigma_{\text{guide}}$ only loosely. So every one of them is fitted
 # again from every gene
-# ({py:func}`~crispr_models.screen_genome.genome_wide_fit`): first
+# ({py:func}`~crispr_models.screen.genome.genome_wide_fit`): first
 # $\sigma_{\text{guide}}$ and the counts' noise, by Newton steps on the
 # genome's likelihood with each gene integrated over its grid; then, given
 # each of `grid_draws` draws of those (one grid each), the gene hierarchy
@@ -544,7 +555,7 @@ flat = shared.set_axis([f"{fit_name}: {stat}" for fit_name, stat in shared.colum
 save_table(artifacts_dir, "shared_parameters", flat.reset_index(names="parameter"))
 display(shared.round(3))
 labels = list(fit.level_labels)
-plotting.plot_copy_number_effects(
+plot_copy_number_effects(
     effect_summary(genome_parameters[labels], labels, f"every gene ({len(genome):,})"),
     "Copy-number effect by level and amplicon, from every gene",
 )
@@ -556,7 +567,7 @@ plotting.plot_copy_number_effects(
 # replicate and guide, the guide's fold change is inferred from the other
 # replicates' counts (with its gene's fit as the prior), and the held-out
 # count is compared with its 90 % predictive interval
-# ({py:func}`~crispr_models.screen_analysis.held_out_coverage`), in deciles
+# ({py:func}`~crispr_models.screen.analysis.held_out_coverage`), in deciles
 # of the guides' abundance. A calibrated noise model puts about 90 % of
 # the counts inside in every decile.
 
@@ -570,9 +581,7 @@ coverage = pd.concat(
 )
 save_table(artifacts_dir, "held_out_coverage", coverage)
 display(coverage.pivot(index="abundance", columns="model", values="coverage").round(3))
-plotting.plot_held_out_coverage(
-    coverage, 0.9, "Held-out replicate counts inside their 90 % interval"
-)
+plot_held_out_coverage(coverage, 0.9, "Held-out replicate counts inside their 90 % interval")
 
 # %% [markdown]
 # What each fit cost on this machine: compile and fit seconds, gradient
@@ -610,7 +619,7 @@ peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 save_table(artifacts_dir, "fit_costs", costs)
 display(costs.round(2))
 print(f"peak memory of this run so far: {peak_memory_mb:,.0f} MB")
-plotting.plot_fit_costs(costs, "What each fit cost")
+plot_fit_costs(costs, "What each fit cost")
 
 # %% [markdown]
 # ## Gene effects against copy number
@@ -622,7 +631,7 @@ plotting.plot_fit_costs(costs, "What each fit cost")
 model_along = gene_place.join(genome["mean"].dropna().rename("score"), how="inner").assign(
     method="count model", copy_number=lambda d: copy_number_level(d["copy_number"])
 )
-plotting.plot_along_genome(
+plot_along_genome(
     pd.concat([along, model_along]).reset_index(), "Gene scores along the genome: before and after"
 )
 
@@ -634,7 +643,7 @@ if "series' model" in genomes:
     series_seconds = costs.loc[costs["method"].str.endswith("series' model"), "seconds"].sum()
     series_scores = genomes["series' model"]["mean"].dropna()
     series.append(PeerRun("series' model", series_scores, series_seconds, peak_memory_mb))
-plotting.plot_scores_by_copy_number(
+plot_scores_by_copy_number(
     by_copy_number(screen, {r.method: r.scores for r in (naive, model)}),
     "Gene scores by copy number: naive and count model",
 )
@@ -648,7 +657,7 @@ plotting.plot_scores_by_copy_number(
 # ploidy, {glue:text}`screen_ploidy` copies averaged over the segments'
 # lengths), and to CRISPY's Gaussian-process correction of the fold changes
 # {cite:p}`goncalves2019structural`, each in its own process
-# ({py:mod}`~crispr_models.screen_peers`). RRA runs 10 rounds of
+# ({py:mod}`~crispr_models.screen.peers`). RRA runs 10 rounds of
 # permutation instead of its default 100: its scores, which are ranked here,
 # do not depend on them, only its p-values, which are not used
 # (`make peers` runs the defaults, and MAGeCK2's MLE and Chronos, too slow
@@ -684,13 +693,13 @@ save_table(artifacts_dir, "methods", card.reset_index())
 display(card.round({"seconds": 1, "peak_mb": 0}))
 
 # %%
-plotting.plot_separation(separation, "Essential against non-essential genes, by method")
+plot_separation(separation, "Essential against non-essential genes, by method")
 
 # %%
-plotting.plot_amplicon_ranks(ranks, "Where each amplicon's passenger genes rank")
+plot_amplicon_ranks(ranks, "Where each amplicon's passenger genes rank")
 
 # %%
-plotting.plot_essentiality_curves(
+plot_essentiality_curves(
     essentiality_curves(scores, reference), "BAGEL essential against non-essential genes"
 )
 

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 
 from crispr_book.discovery import PROFILES, discover_notebooks
-from crispr_models.fitting import SamplerSettings, fit
-from crispr_models.models import multigene_rna_model, single_gene_rna_model
-from crispr_models.registry import CHAPTERS
-from crispr_models.simulation import simulate_multigene_rna, simulate_single_gene_rna
+from crispr_models.core.fitting import SamplerSettings, fit
+from crispr_models.core.registry import CHAPTERS
+from crispr_models.series.models import multigene_rna_model, single_gene_rna_model
+from crispr_models.series.simulation import simulate_multigene_rna, simulate_single_gene_rna
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: The quick profile, as the notebooks get it.

@@ -90,7 +90,7 @@ def _stub_sample(compiled, *, draws, chains=4, seed=0, **_settings):
 
 def _stub_pymc(model, settings, seed):
     """PyMC's and numpyro's NUTS (the benchmark's other engines), stubbed alike."""
-    from crispr_models import fitting
+    from crispr_models.core import fitting
 
     idata = _stub_sample(
         StubCompiled(model), draws=settings.draws, chains=settings.chains, seed=seed
@@ -102,7 +102,7 @@ def install() -> None:
     """Replace nutpie's compile and sample in this process."""
     import nutpie
 
-    from crispr_models import fitting
+    from crispr_models.core import fitting
 
     nutpie.compile_pymc_model = lambda model, **_kwargs: StubCompiled(model)
     nutpie.sample = _stub_sample

@@ -2,8 +2,8 @@ import arviz as az
 import pandas as pd
 import pytest
 
-from crispr_models.artifacts import SUMMARY_FILE, save_fit
-from crispr_models.diagnostics import SUMMARY_COLUMNS, recovery_table
+from crispr_models.checks.diagnostics import SUMMARY_COLUMNS, recovery_table
+from crispr_models.core.artifacts import SUMMARY_FILE, save_fit
 
 
 @pytest.fixture(scope="module")

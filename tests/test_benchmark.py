@@ -8,13 +8,13 @@ import pandas as pd
 import pytest
 
 from conftest import REPO_ROOT
-from crispr_models.benchmark import (
+from crispr_models.checks.benchmark import (
     BENCHMARK_COLUMNS,
     run_benchmark,
     speedups,
     summarise_benchmark,
 )
-from crispr_models.settings import SAMPLERS
+from crispr_models.core.settings import SAMPLERS
 
 #: Real sampling or many kernels: in make test, not in make test-fast.
 pytestmark = pytest.mark.slow

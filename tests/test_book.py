@@ -5,7 +5,7 @@ import re
 import pytest
 from bs4 import BeautifulSoup
 
-from crispr_models.registry import CHAPTERS
+from crispr_models.core.registry import CHAPTERS
 
 pytestmark = pytest.mark.notebook
 
@@ -78,10 +78,10 @@ def test_validation_part_lists_its_three_chapters(html):
 
 def test_the_api_page_documents_the_functions_the_chapters_link_to(html):
     api, _ = _page(html, "book/api")
-    assert api.find(id="crispr_models.screen_genome.genome_wide_fit")
-    assert api.find(id="crispr_models.models.multigene_rna_model")
+    assert api.find(id="crispr_models.screen.genome.genome_wide_fit")
+    assert api.find(id="crispr_models.series.models.multigene_rna_model")
     screen, _ = _page(html, "book/generated/screen")
     links = {a["href"] for a in screen.select("a.reference.internal") if a.get("href")}
     assert any(
-        href.endswith("api.html#crispr_models.screen_genome.genome_wide_fit") for href in links
+        href.endswith("api.html#crispr_models.screen.genome.genome_wide_fit") for href in links
     )

@@ -7,8 +7,8 @@ import pandas as pd
 import pymc as pm
 import pytest
 
-from crispr_models import calibration
-from crispr_models.calibration import (
+from crispr_models.checks import calibration
+from crispr_models.checks.calibration import (
     CONTROLS,
     CalibrationResult,
     CalibrationSettings,
@@ -23,8 +23,8 @@ from crispr_models.calibration import (
     swapped_index,
     widened_prior,
 )
-from crispr_models.models import multigene_rna_model
-from crispr_models.simulation import MULTIGENE_RNA
+from crispr_models.series.models import multigene_rna_model
+from crispr_models.series.simulation import MULTIGENE_RNA
 
 #: Real sampling or many kernels: in make test, not in make test-fast.
 pytestmark = pytest.mark.slow

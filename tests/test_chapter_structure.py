@@ -19,7 +19,7 @@ import stub_sampler
 from conftest import copy_project, run_cli, undefined_glue
 from crispr_book.discovery import discover_notebooks
 from crispr_book.runner import cells_with_errors
-from crispr_models.registry import CHAPTERS
+from crispr_models.core.registry import CHAPTERS
 
 #: The fast lane's stand-in for the real quick runs, which ``make test`` has
 #: (``tests/test_notebook_runs.py`` checks the glued numbers on those).

@@ -5,7 +5,7 @@ import pytest
 from conftest import REPO_ROOT, run_cli
 from crispr_book.cli import _Schedule
 from crispr_book.discovery import discover_notebooks
-from crispr_models.registry import CHAPTERS
+from crispr_models.core.registry import CHAPTERS
 
 
 def test_list_shows_notebooks_in_order_with_parameters():

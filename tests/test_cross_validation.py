@@ -6,14 +6,14 @@ import pytest
 import xarray as xr
 from scipy.stats import multivariate_normal
 
-from crispr_models.cross_validation import (
+from crispr_models.checks.cross_validation import (
     GroupedCrossValidation,
     block_normal_logpdf,
     cell_line_folds,
     grouped_kfold_by_cell_line,
     new_cell_line_log_density,
 )
-from crispr_models.models import (
+from crispr_models.series.models import (
     additive_gene_cell_line_model,
     gene_by_cell_line_model,
     sgrna_cell_line_model,

@@ -5,7 +5,7 @@ import pytest
 import xarray as xr
 
 from conftest import QUICK
-from crispr_models.diagnostics import (
+from crispr_models.checks.diagnostics import (
     FIT_STATUSES,
     HDI_LOWER,
     HDI_UPPER,

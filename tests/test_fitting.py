@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from conftest import MULTIGENE_PARAMETERS, QUICK
-from crispr_models.fitting import SamplerSettings, fit, sample_prior_predictive, timing_summary
+from crispr_models.core.fitting import SamplerSettings, fit, sample_prior_predictive, timing_summary
 
 #: Real sampling or many kernels: in make test, not in make test-fast.
 pytestmark = pytest.mark.slow
@@ -114,7 +114,7 @@ def test_prior_predictive_alone_and_its_checks(single_gene_model):
 def test_repeated_samples_share_one_compilation(single_gene_model, monkeypatch):
     import nutpie
 
-    from crispr_models.fitting import sample_posterior_repeatedly
+    from crispr_models.core.fitting import sample_posterior_repeatedly
 
     compiles = []
     compile_pymc_model = nutpie.compile_pymc_model

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from crispr_models import input_checks as v
+from crispr_models.core import input_checks as v
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from conftest import QUICK
-from crispr_models.diagnostics import PARETO_K_MAX, loo_comparison
-from crispr_models.fitting import fit
-from crispr_models.models import multigene_rna_model, single_gene_rna_model
+from crispr_models.checks.diagnostics import PARETO_K_MAX, loo_comparison
+from crispr_models.core.fitting import fit
+from crispr_models.series.models import multigene_rna_model, single_gene_rna_model
 
 #: Real sampling or many kernels: in make test, not in make test-fast.
 pytestmark = pytest.mark.slow

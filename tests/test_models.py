@@ -3,8 +3,8 @@ import pandas as pd
 import pytest
 
 from conftest import MULTIGENE_PARAMETERS
-from crispr_models.models import multigene_rna_model, single_gene_rna_model
-from crispr_models.simulation import gene_names
+from crispr_models.series.models import multigene_rna_model, single_gene_rna_model
+from crispr_models.series.simulation import gene_names
 
 
 @pytest.mark.parametrize("builder", [single_gene_rna_model, multigene_rna_model])
@@ -50,8 +50,8 @@ def test_models_refuse_something_else_than_a_dataframe():
 def test_groups_without_data_get_no_effect():
     # a subset of a categorical column keeps the other categories; the model
     # must not give them effects (zero-sum cell lines would then trade with them)
-    from crispr_models.models import sgrna_cell_line_model
-    from crispr_models.simulation import simulate_sgrna_cell_line
+    from crispr_models.series.models import sgrna_cell_line_model
+    from crispr_models.series.simulation import simulate_sgrna_cell_line
 
     data = simulate_sgrna_cell_line(np.random.default_rng(1), num_cell_lines=6).observations
     subset = data[data["cell_line"].astype(str) != "cell_3"].reset_index(drop=True)

@@ -6,9 +6,9 @@ import pymc as pm
 import pytest
 
 from conftest import QUICK
-from crispr_models.diagnostics import recovery_table
-from crispr_models.fitting import fit, sample_prior_predictive
-from crispr_models.models import (
+from crispr_models.checks.diagnostics import recovery_table
+from crispr_models.core.fitting import fit, sample_prior_predictive
+from crispr_models.series.models import (
     additive_gene_cell_line_model,
     correlated_sgrna_copy_number_model,
     gene_by_cell_line_model,
@@ -20,7 +20,7 @@ from crispr_models.models import (
     sgrna_cell_line_model,
     sgrna_copy_number_model,
 )
-from crispr_models.simulation import (
+from crispr_models.series.simulation import (
     simulate_gene_cell_line_rna,
     simulate_gene_level_predictor,
     simulate_sgrna_cell_line,

@@ -10,10 +10,10 @@ from test_chapter_structure import undefined_glue
 from conftest import REPO_ROOT, copy_project, quick_override, run_cli
 from crispr_book.discovery import PROFILES, discover_notebooks
 from crispr_book.runner import cells_with_errors
-from crispr_models.calibration import CONTROLS
-from crispr_models.diagnostics import SUMMARY_COLUMNS
-from crispr_models.registry import CHAPTERS, LOO_CHAPTERS
-from crispr_models.simulation import simulate_sgrna_copy_number
+from crispr_models.checks.calibration import CONTROLS
+from crispr_models.checks.diagnostics import SUMMARY_COLUMNS
+from crispr_models.core.registry import CHAPTERS, LOO_CHAPTERS
+from crispr_models.series.simulation import simulate_sgrna_copy_number
 
 pytestmark = pytest.mark.notebook
 QUICK = PROFILES["quick"]
@@ -251,7 +251,7 @@ def test_screen_chapter_fits_the_whole_genome_and_scores_it(quick_project):
     """The quick run: every screened gene has an effect from the grid, the
     grid agrees with NUTS on the sampled genes, and both scores beat chance
     on both reference sets."""
-    from crispr_models.screen_data import load_crispy_screen
+    from crispr_models.screen.data import load_crispy_screen
 
     root, _ = quick_project
     out = root / "book" / "generated" / "screen"
@@ -290,7 +290,7 @@ def _write_small_screen(folder):
     plasmid called pDNA, its own reference sets): every gene of chromosome
     17 from 35 to 42 Mb (the ERBB2 amplicon) and the reference genes of
     chromosomes 17 and 8."""
-    from crispr_models.screen_data import (
+    from crispr_models.screen.data import (
         crispy_file,
         load_crispy_screen,
         load_gene_set,

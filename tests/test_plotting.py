@@ -4,24 +4,26 @@ import plotnine as gg
 import pytest
 from matplotlib.figure import Figure
 
-from crispr_models.diagnostics import posterior_draws, recovery_table
-from crispr_models.fitting import sample_prior_predictive
-from crispr_models.models import multigene_rna_model
-from crispr_models.plotting import (
+from crispr_models.checks.diagnostics import posterior_draws, recovery_table
+from crispr_models.core.fitting import sample_prior_predictive
+from crispr_models.plots.base import theme_crispr
+from crispr_models.plots.checks import (
     plot_benchmark,
-    plot_data_with_truth,
     plot_efficiency,
     plot_loo_pit,
+    plot_predictive_check,
+)
+from crispr_models.plots.series import (
+    plot_data_with_truth,
     plot_observations,
     plot_pair,
     plot_posterior_lines,
-    plot_predictive_check,
     plot_prior_predictive_comparison,
     plot_recovery,
     plot_shrinkage,
     plot_trace,
-    theme_crispr,
 )
+from crispr_models.series.models import multigene_rna_model
 
 
 def _drawn(plot: gg.ggplot) -> Figure:

@@ -5,8 +5,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from crispr_models.models import multigene_rna_model
-from crispr_models.predictive_checks import (
+from crispr_models.checks.predictive import (
     check_fits,
     extreme_groups_by,
     flag_matrix,
@@ -15,6 +14,7 @@ from crispr_models.predictive_checks import (
     grouped_checks,
     loo_pit_check,
 )
+from crispr_models.series.models import multigene_rna_model
 
 
 def _fit(observed: np.ndarray, replicated: np.ndarray) -> xr.DataTree:

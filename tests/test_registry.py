@@ -4,7 +4,7 @@ import pytest
 
 from conftest import REPO_ROOT
 from crispr_book.discovery import discover_notebooks, find_notebook
-from crispr_models.registry import (
+from crispr_models.core.registry import (
     CHAPTERS,
     LOO_CHAPTERS,
     RECOMMENDED,

@@ -23,7 +23,7 @@ from crispr_book.runner import (
     published_run_dir,
     run_inputs,
 )
-from crispr_models.registry import GENERATED_DIR, LOO_CHAPTERS
+from crispr_models.core.registry import GENERATED_DIR, LOO_CHAPTERS
 
 #: Many kernels: in make test, not in make test-fast.
 pytestmark = pytest.mark.slow

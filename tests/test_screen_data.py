@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from crispr_models.screen_data import (
+from crispr_models.screen.data import (
     ScreenDataError,
     check_guides_in_library,
     chromosome_name,

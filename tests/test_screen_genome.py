@@ -9,7 +9,7 @@ import pytest
 from scipy import optimize, stats
 from scipy.optimize import approx_fprime
 
-from crispr_models.screen_genome import (
+from crispr_models.screen.genome import (
     FINE_POINTS,
     STARTING_VALUES,
     GeneGrids,
@@ -22,7 +22,7 @@ from crispr_models.screen_genome import (
     effects_on_grids,
     fit_gene_hierarchy,
 )
-from crispr_models.screen_model import DIPLOID, TOP_COPY_LEVEL, GeneLayout
+from crispr_models.screen.model import DIPLOID, TOP_COPY_LEVEL, GeneLayout
 
 TRUTH = {
     "intercept": -0.3,

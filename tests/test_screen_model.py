@@ -10,7 +10,7 @@ import pytest
 import xarray as xr
 from scipy import stats
 
-from crispr_models.screen_analysis import (
+from crispr_models.screen.analysis import (
     approximation_error_by_group,
     approximation_groups,
     chain_halves,
@@ -23,14 +23,14 @@ from crispr_models.screen_analysis import (
     moment_estimates,
     replicate_log_fold_changes,
 )
-from crispr_models.screen_data import Screen, gene_median_log_fold_change, load_crispy_screen
-from crispr_models.screen_genome import (
+from crispr_models.screen.data import Screen, gene_median_log_fold_change, load_crispy_screen
+from crispr_models.screen.genome import (
     genome_wide_fit,
     integrate_gene_effects,
     shared_parameter_draws,
     starting_draws,
 )
-from crispr_models.screen_model import (
+from crispr_models.screen.model import (
     MIN_AMPLICON_GENES,
     QUADRATURE_ERROR,
     TOP_COPY_LEVEL,
@@ -46,7 +46,7 @@ from crispr_models.screen_model import (
     negative_binomial_parameters,
     read_count_model,
 )
-from crispr_models.screen_scoring import ESSENTIAL, average_precision, reference_labels, roc_auc
+from crispr_models.screen.scoring import ESSENTIAL, average_precision, reference_labels, roc_auc
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def test_the_model_names_its_variables_and_refuses_unknown_choices(small_screen)
     assert "cn_slope" in {v.name for v in read_count_model(small_screen, "linear").free_RVs}
     with pytest.raises(ValueError, match="copy_number_effect must be one of 'none', 'linear'"):
         read_count_model(small_screen, "quadratic")
-    with pytest.raises(TypeError, match="screen must be a screen_data.Screen"):
+    with pytest.raises(TypeError, match="screen must be a crispr_models.screen.data.Screen"):
         read_count_model(small_screen.guides)
 
 
@@ -357,8 +357,8 @@ def test_the_genome_wide_fit_refits_every_shared_parameter_on_real_genes(small_s
 
 @pytest.fixture(scope="module")
 def small_fit(small_screen):
-    from crispr_models.fitting import sample_posterior
-    from crispr_models.settings import SamplerSettings
+    from crispr_models.core.fitting import sample_posterior
+    from crispr_models.core.settings import SamplerSettings
 
     model = read_count_model(small_screen, "linear")
     settings = SamplerSettings(draws=500, tune=500, chains=2)
@@ -403,7 +403,7 @@ def test_the_genome_integration_agrees_with_nuts_on_the_same_genes(small_screen,
 
 @pytest.mark.slow  # ADVI's optimisation
 def test_advi_returns_draws_of_every_gene_and_its_time(small_screen):
-    from crispr_models.fitting import fit_advi
+    from crispr_models.core.fitting import fit_advi
 
     model = read_count_model(small_screen, "none")
     idata = fit_advi(model, np.random.default_rng(5), iterations=300, draws=50)

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crispr_models.screen_analysis import replicate_noise
-from crispr_models.screen_data import Screen, load_crispy_screen
-from crispr_models.screen_peers import (
+from crispr_models.screen.analysis import replicate_noise
+from crispr_models.screen.data import Screen, load_crispy_screen
+from crispr_models.screen.peers import (
     CRISPY,
     MAGECK_MLE,
     MAGECK_MLE_CNV,

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from crispr_models.screen_data import amplicons
-from crispr_models.screen_scoring import (
+from crispr_models.screen.data import amplicons
+from crispr_models.screen.scoring import (
     ESSENTIAL,
     NON_ESSENTIAL,
     amplicon_ranks,

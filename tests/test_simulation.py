@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crispr_models import simulation
-from crispr_models.simulation import (
+from crispr_models.series import simulation
+from crispr_models.series.simulation import (
     cell_line_names,
     gene_names,
     simulate_multigene_rna,

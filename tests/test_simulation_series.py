@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crispr_models.simulation import (
+from crispr_models.series.simulation import (
     global_intercept_truth,
     sgrna_names,
     simulate_gene_cell_line_rna,

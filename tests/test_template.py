@@ -7,7 +7,7 @@ import pytest
 from conftest import REPO_ROOT, copy_project, run_cli
 from crispr_book.runner import cells_with_errors
 from crispr_book.style import notebook_problems
-from crispr_models.registry import GENERATED_DIR
+from crispr_models.core.registry import GENERATED_DIR
 
 pytestmark = pytest.mark.notebook
 TEMPLATE = REPO_ROOT / "notebooks" / "templates" / "model_experiment.py"

@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 
 from conftest import QUICK
-from crispr_models.diagnostics import ConvergenceError
-from crispr_models.models import single_gene_rna_model
-from crispr_models.registry import CHAPTERS
-from crispr_models.simulation import simulate_single_gene_rna
-from crispr_models.workflow import Experiment, fit_and_check
+from crispr_models.checks.diagnostics import ConvergenceError
+from crispr_models.core.registry import CHAPTERS
+from crispr_models.core.workflow import Experiment, fit_and_check
+from crispr_models.series.models import single_gene_rna_model
+from crispr_models.series.simulation import simulate_single_gene_rna
 
 
 def test_experiment_takes_the_registry_settings_and_the_runs_overrides():

@@ -4,9 +4,9 @@
 # One paragraph of purpose: which question of the series this model answers,
 # what it adds to the previous chapter, and what the reader should look for.
 # Copy this file to `notebooks/mN_<slug>.py` (`mN` is the chapter id), add
-# the chapter to the registry (`src/crispr_models/registry.py`), then replace
+# the chapter to the registry (`src/crispr_models/core/registry.py`), then replace
 # the simulation and the model below with your own helpers from
-# `crispr_models.simulation` and `crispr_models.models`. CONTRIBUTING.md
+# `crispr_models.series.simulation` and `crispr_models.series.models`. CONTRIBUTING.md
 # walks through every step.
 #
 # ## The model
@@ -21,12 +21,13 @@
 import numpy as np
 import pymc as pm
 
-from crispr_models import plotting
-from crispr_models.models import single_gene_rna_model
-from crispr_models.prose import glue_values
-from crispr_models.settings import SamplerSettings
-from crispr_models.simulation import simulate_single_gene_rna
-from crispr_models.workflow import fit_and_check
+from crispr_models.core.prose import glue_values
+from crispr_models.core.settings import SamplerSettings
+from crispr_models.core.workflow import fit_and_check
+from crispr_models.plots.checks import plot_predictive_check
+from crispr_models.plots.series import plot_recovery
+from crispr_models.series.models import single_gene_rna_model
+from crispr_models.series.simulation import simulate_single_gene_rna
 
 # %% tags=["parameters"]
 seed = 2026  # seeds the simulation and every sampling step
@@ -75,7 +76,7 @@ checked
 # Say what the prior predictive check shows before the posterior is looked at.
 
 # %%
-plotting.plot_predictive_check(checked.idata, group="prior_predictive")
+plot_predictive_check(checked.idata, group="prior_predictive")
 
 # %% [markdown]
 # ## Recovery of the true values and posterior predictive check
@@ -83,10 +84,10 @@ plotting.plot_predictive_check(checked.idata, group="prior_predictive")
 # Say what each figure is for.
 
 # %%
-plotting.plot_recovery(checked.table)
+plot_recovery(checked.table)
 
 # %%
-plotting.plot_predictive_check(checked.idata, group="posterior_predictive")
+plot_predictive_check(checked.idata, group="posterior_predictive")
 
 # %% tags=["remove-input"]
 glue_values(template_covered=checked.covered, template_known=checked.known)

@@ -47,7 +47,7 @@ from crispr_book.runner import (
     published_run_dir,
     run_notebook,
 )
-from crispr_models.registry import CHAPTERS, DEFAULT_CELL_TIMEOUT_SECONDS, GENERATED_DIR
+from crispr_models.core.registry import CHAPTERS, DEFAULT_CELL_TIMEOUT_SECONDS, GENERATED_DIR
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2

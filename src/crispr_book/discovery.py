@@ -18,7 +18,7 @@ import jupytext
 import yaml
 
 from crispr_book.style import parameters_cells
-from crispr_models.input_checks import (
+from crispr_models.core.input_checks import (
     check_choice,
     check_choices,
     check_names,
@@ -29,14 +29,14 @@ from crispr_models.input_checks import (
     check_probability,
     check_real,
 )
-from crispr_models.registry import (
+from crispr_models.core.registry import (
     CHAPTERS,
     DEFAULT_CELL_TIMEOUT_SECONDS,
     LOO_CHAPTERS,
     LOO_TABLES,
     RECOMMENDED,
 )
-from crispr_models.settings import PARAMETERIZATIONS, SETTING_DESCRIPTIONS, SETTING_RULES
+from crispr_models.core.settings import PARAMETERIZATIONS, SETTING_DESCRIPTIONS, SETTING_RULES
 
 #: ``m6corr_correlated_sgrna_effects.py`` has id ``m6corr``; chapters outside
 #: the model series take a word: ``sbc_simulation_based_calibration.py`` is ``sbc``.

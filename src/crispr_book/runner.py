@@ -47,7 +47,7 @@ from papermill.exceptions import PapermillExecutionError
 
 import crispr_models
 from crispr_book.discovery import Notebook, chapter_inputs
-from crispr_models.input_checks import check_positive_int
+from crispr_models.core.input_checks import check_positive_int
 
 KERNEL_NAME = "python3"
 

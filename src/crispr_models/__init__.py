@@ -1,11 +1,13 @@
-"""Helpers shared by the CRISPR model-experiment notebooks.
+"""The science of the book, the only package its chapters import, in folders
+by role:
 
-- :mod:`crispr_models.simulation`: simulated data with known truth
-- :mod:`crispr_models.models`: PyMC model builders
-- :mod:`crispr_models.fitting`: prior predictive, NUTS and posterior predictive
-- :mod:`crispr_models.diagnostics`: convergence report and recovery table
-- :mod:`crispr_models.plotting`: the shared figures
-- :mod:`crispr_models.artifacts`: NetCDF and summary.csv beside a run
+- :mod:`crispr_models.core`: sampler settings, fitting, the one-call
+  workflow, artifacts, prose, the registry of chapter facts, input checks
+- :mod:`crispr_models.series`: simulated screens and the models m1 to m7
+- :mod:`crispr_models.checks`: convergence and recovery, predictive checks,
+  calibration, cross-validation, the sampler benchmark
+- :mod:`crispr_models.screen`: a real screen, from its files to its calls
+- :mod:`crispr_models.plots`: every figure, by audience
 """
 
 import warnings

@@ -20,12 +20,12 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from crispr_models.input_checks import (
+from crispr_models.core.input_checks import (
     RandomSource,
     check_positive_int,
     check_rng,
 )
-from crispr_models.settings import SamplerSettings
+from crispr_models.core.settings import SamplerSettings
 
 _HOST_DEVICES_FLAG = "--xla_force_host_platform_device_count"
 

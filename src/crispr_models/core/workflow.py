@@ -3,7 +3,7 @@ the truth, save.
 
 :func:`fit_and_check` is what every model chapter does with the model it
 recommends (and with the pathological variants it shows): prior predictive,
-NUTS and posterior predictive draws (:func:`~crispr_models.fitting.fit`), the
+NUTS and posterior predictive draws (:func:`~crispr_models.core.fitting.fit`), the
 convergence report, the recovery table against the simulated truth, and the
 fit saved beside the run with its status. Chapter 1 writes the same steps out
 longhand.
@@ -21,8 +21,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from crispr_models.artifacts import save_fit, save_loo_comparison
-from crispr_models.diagnostics import (
+from crispr_models.checks.diagnostics import (
     FIT_STATUSES,
     ConvergenceReport,
     LooComparison,
@@ -32,12 +31,13 @@ from crispr_models.diagnostics import (
     loo_comparison,
     recovery_table,
 )
-from crispr_models.fitting import fit, timing_summary
-from crispr_models.input_checks import RandomSource, check_choice
-from crispr_models.prose import glue_values
-from crispr_models.registry import chapter_facts
-from crispr_models.settings import SamplerSettings
-from crispr_models.simulation import SimulatedData
+from crispr_models.core.artifacts import save_fit, save_loo_comparison
+from crispr_models.core.fitting import fit, timing_summary
+from crispr_models.core.input_checks import RandomSource, check_choice
+from crispr_models.core.prose import glue_values
+from crispr_models.core.registry import chapter_facts
+from crispr_models.core.settings import SamplerSettings
+from crispr_models.series.simulation import SimulatedData
 
 #: Types of a parameters cell's values.
 _LITERALS = (bool, int, float, str, tuple, list, type(None))
@@ -115,9 +115,9 @@ def fit_and_check(
     """Fit ``model``, check it, compare it with ``truth`` and save it as ``name``.
 
     A fit with ``status="use"`` must pass every convergence check: otherwise
-    :class:`~crispr_models.diagnostics.ConvergenceError` is raised, naming the
+    :class:`~crispr_models.checks.diagnostics.ConvergenceError` is raised, naming the
     failed checks, and nothing is saved. A fit with another status
-    (:data:`~crispr_models.diagnostics.FIT_STATUSES`: ``pathological``,
+    (:data:`~crispr_models.checks.diagnostics.FIT_STATUSES`: ``pathological``,
     ``other_question``, ``structural_flaw``) is saved with it whatever its
     checks say.
     ``var_names`` are the parameters checked and tabulated (default: those
@@ -223,7 +223,7 @@ class Experiment:
         the run for the model-comparison chapter, and its headline numbers
         glued for the prose under the chapter's id (``m4_elpd_diff``,
         ``m4_dse``, ``m4_bad_k``, ...; see
-        :meth:`~crispr_models.diagnostics.LooComparison.prose_values`).
+        :meth:`~crispr_models.checks.diagnostics.LooComparison.prose_values`).
         Refuses fewer than two converged fits."""
         converged = {label: f for label, f in fits.items() if f.report.passed}
         left_out = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from crispr_models.input_checks import (
+from crispr_models.core.input_checks import (
     RandomSource,
     check_positive_int,
     check_positive_real,

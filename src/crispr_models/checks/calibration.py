@@ -1,7 +1,7 @@
 """Simulation-based calibration (Talts et al. 2018) with one compiled model.
 
 Draw parameters from the model's prior, simulate data from them through the
-simulation module (:class:`~crispr_models.simulation.LinearPredictor`, which
+simulation module (:class:`~crispr_models.series.simulation.LinearPredictor`, which
 indexes effects by label, not the model's code), fit, and record the rank of
 each true value among (thinned) posterior draws. If the model, the
 simulation and the sampler agree, every rank is uniform on ``0..L``; a wrong
@@ -34,17 +34,17 @@ import pymc as pm
 import xarray as xr
 from arviz_stats.ecdf_utils import get_pointwise_confidence_band, simulate_confidence_bands
 
-from crispr_models.diagnostics import _flatten_truth
-from crispr_models.fitting import _draw_seed, _model_variable_names, _quiet_pymc
-from crispr_models.input_checks import (
+from crispr_models.checks.diagnostics import _flatten_truth
+from crispr_models.core.fitting import _draw_seed, _model_variable_names, _quiet_pymc
+from crispr_models.core.input_checks import (
     RandomSource,
     check_positive_int,
     check_probability,
     check_rng,
 )
-from crispr_models.models import OBSERVED_DATA
-from crispr_models.registry import recommended_model
-from crispr_models.simulation import LinearPredictor, simulate_logfc
+from crispr_models.core.registry import recommended_model
+from crispr_models.series.models import OBSERVED_DATA
+from crispr_models.series.simulation import LinearPredictor, simulate_logfc
 
 #: Family-wise error rate of a model's verdict (Bonferroni over its scalars).
 FAMILY_ALPHA = 0.05
@@ -237,7 +237,8 @@ def simulation_based_calibration(
         raise TypeError(f"model must be a pymc.Model, got {type(model).__name__}")
     if OBSERVED_DATA not in model.named_vars:
         raise ValueError(
-            f"model has no data container {OBSERVED_DATA!r}; build it with crispr_models.models"
+            f"model has no data container {OBSERVED_DATA!r}; "
+            "build it with crispr_models.series.models"
         )
     rng = check_rng(rng)
     settings = settings or CalibrationSettings()

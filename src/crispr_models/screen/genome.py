@@ -2,7 +2,7 @@
 a grid, with every parameter the genes share fitted again from all of them.
 
 Given the shared parameters (intercept, copy-number effects, the two sds and
-the counts' dispersion) the genes of :func:`~crispr_models.screen_model.read_count_model`
+the counts' dispersion) the genes of :func:`~crispr_models.screen.model.read_count_model`
 are independent, and each gene's posterior is one-dimensional: its fold
 change at its own copy number, with its guides integrated out by the same
 quadrature the model samples with. So, for each of a few draws of the
@@ -48,15 +48,15 @@ import xarray as xr
 from scipy import optimize
 from scipy.special import digamma, gammaln, logsumexp
 
-from crispr_models.input_checks import (
+from crispr_models.core.input_checks import (
     RandomSource,
     check_choice,
     check_positive_int,
     check_rng,
 )
-from crispr_models.screen_analysis import moment_estimates
-from crispr_models.screen_data import Screen, log_fold_changes
-from crispr_models.screen_model import (
+from crispr_models.screen.analysis import moment_estimates
+from crispr_models.screen.data import Screen, log_fold_changes
+from crispr_models.screen.model import (
     DIPLOID,
     GENE_DF_PRIOR,
     GENE_PRIORS,
@@ -109,7 +109,7 @@ DIFFERENCE_STEP_SDS = 0.5
 FIRST_STEP_OF_SAMPLE_SD = 0.25
 
 #: The parameters every gene shares, the noise model's among them (one of
-#: :data:`~crispr_models.screen_model.NOISE_PARAMETERS`).
+#: :data:`~crispr_models.screen.model.NOISE_PARAMETERS`).
 SHARED_PARAMETERS = (
     "intercept",
     "sigma_gene",
@@ -222,7 +222,7 @@ def effects_on_grids(
 ) -> pd.DataFrame:
     """Every gene's effect (log2 fold change at two copies), mixed over the
     grids: mean, sd, probability below ``threshold``, as
-    :func:`~crispr_models.screen_analysis.gene_effects` gives them from NUTS.
+    :func:`~crispr_models.screen.analysis.gene_effects` gives them from NUTS.
     The gene-level parameters (intercept, ``sigma_gene``,
     ``copy_number_effect``) are each grid's own draw's, or ``hierarchies``'
     (the same number for each grid, in the grids' order,
@@ -485,7 +485,7 @@ def starting_draws(
     fits again, so the start only has to be within reach. Given the
     ``screen``, ``sigma_guide`` and the noise start at the counts' own
     moment estimates
-    (:func:`~crispr_models.screen_analysis.moment_estimates`): on AU565
+    (:func:`~crispr_models.screen.analysis.moment_estimates`): on AU565
     that halved the passes over the genome the fit needs."""
     check_choice("noise", noise, tuple(NOISE_PARAMETERS))
     check_choice("gene_prior", gene_prior, GENE_PRIORS)

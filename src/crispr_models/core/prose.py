@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from IPython.display import Markdown
 
-from crispr_models.registry import changed_defaults
+from crispr_models.core.registry import changed_defaults
 
 
 def _plain(value: object) -> object:

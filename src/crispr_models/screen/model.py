@@ -80,8 +80,8 @@ import pytensor
 import pytensor.tensor as pt
 from scipy.special import gammaln
 
-from crispr_models.input_checks import check_choice
-from crispr_models.screen_data import Screen, amplicons
+from crispr_models.core.input_checks import check_choice
+from crispr_models.screen.data import Screen, amplicons
 
 #: The copy-number effects :func:`read_count_model` knows.
 COPY_NUMBER_EFFECTS = ("none", "linear", "by_level", "by_amplicon")
@@ -106,7 +106,7 @@ NEWTON_STEPS = 2
 _LN2 = float(np.log(2.0))
 #: The priors' scales: normal for the intercept, the slope and the level
 #: means (about the intercept), half-normal for the sds and ``excess_cv``.
-#: :mod:`crispr_models.screen_genome` refits some of them outside PyMC.
+#: :mod:`crispr_models.screen.genome` refits some of them outside PyMC.
 #: The genes' Student-t degrees of freedom: a gamma prior (shape, rate),
 #: mean 20, which holds both heavy tails and a nearly normal spread
 #: (Juárez and Steel 2010).
@@ -302,7 +302,9 @@ def read_count_model(
     check_choice("noise", noise, tuple(NOISE_PARAMETERS))
     check_choice("gene_prior", gene_prior, GENE_PRIORS)
     if not isinstance(screen, Screen):
-        raise TypeError(f"screen must be a screen_data.Screen, got {type(screen).__name__}")
+        raise TypeError(
+            f"screen must be a crispr_models.screen.data.Screen, got {type(screen).__name__}"
+        )
     layout = GeneLayout.of(screen, split_amplicons=copy_number_effect == "by_amplicon")
     coords = {"gene": list(layout.genes)}
     if copy_number_effect != "none":

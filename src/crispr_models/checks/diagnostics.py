@@ -12,7 +12,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from crispr_models.input_checks import check_choice
+from crispr_models.core.input_checks import check_choice
 
 HDI_PROB = 0.94
 #: ArviZ 1's names for the bounds of the 94 % HDI in its summary.

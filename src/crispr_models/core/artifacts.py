@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import xarray as xr
 
-from crispr_models.diagnostics import SUMMARY_COLUMNS, LooComparison
-from crispr_models.registry import GENERATED_DIR, LOO_TABLES
+from crispr_models.checks.diagnostics import SUMMARY_COLUMNS, LooComparison
+from crispr_models.core.registry import GENERATED_DIR, LOO_TABLES
 
 SUMMARY_FILE = "summary.csv"
 

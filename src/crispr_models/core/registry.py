@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from crispr_models.input_checks import check_choice
-from crispr_models.settings import SamplerSettings
+from crispr_models.core.input_checks import check_choice
+from crispr_models.core.settings import SamplerSettings
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,7 +39,7 @@ class _Deferred:
         return getattr(importlib.import_module(f"crispr_models.{self._name}"), attribute)
 
 
-models, simulation = _Deferred("models"), _Deferred("simulation")
+models, simulation = _Deferred("series.models"), _Deferred("series.simulation")
 
 #: Where the run command publishes each chapter's outputs, under the project.
 GENERATED_DIR = Path("book") / "generated"

@@ -23,7 +23,7 @@ import pandas as pd
 from scipy.stats import rankdata
 from sklearn.metrics import precision_recall_curve, roc_curve
 
-from crispr_models.input_checks import (
+from crispr_models.core.input_checks import (
     RandomSource,
     check_positive_int,
     check_probability,
@@ -216,7 +216,7 @@ def genes_in_amplicons(
 ) -> pd.Series:
     """The genes of ``gene_place`` (``chr``, ``position`` and ``copy_number``
     per gene) at ``min_copies`` or more copies inside one of ``found``
-    (:func:`~crispr_models.screen_data.amplicons`), mapped to that amplicon's name."""
+    (:func:`~crispr_models.screen.data.amplicons`), mapped to that amplicon's name."""
     names = pd.Series(pd.NA, index=gene_place.index, dtype=object, name="amplicon")
     amplified = gene_place["copy_number"] >= min_copies
     for row in found.itertuples():

@@ -31,8 +31,8 @@ import xarray as xr
 from arviz_stats import loo_pit
 from scipy import stats
 
-from crispr_models.diagnostics import with_log_likelihood
-from crispr_models.input_checks import check_choice
+from crispr_models.checks.diagnostics import with_log_likelihood
+from crispr_models.core.input_checks import check_choice
 
 #: Test statistics of the grouped checks. ``"trimmed_sd"`` is the sd with
 #: each group's value furthest from its median left out (in the data and in

@@ -28,10 +28,10 @@ import pymc as pm
 import xarray as xr
 from scipy.special import logsumexp
 
-from crispr_models.diagnostics import convergence_report
-from crispr_models.fitting import sample_posterior
-from crispr_models.input_checks import RandomSource, check_positive_int, check_rng
-from crispr_models.settings import SamplerSettings
+from crispr_models.checks.diagnostics import convergence_report
+from crispr_models.core.fitting import sample_posterior
+from crispr_models.core.input_checks import RandomSource, check_positive_int, check_rng
+from crispr_models.core.settings import SamplerSettings
 
 
 def block_normal_logpdf(
@@ -83,7 +83,7 @@ def _new_cell_line_gene_by_cell_line(idata: xr.DataTree, held_out: pd.DataFrame,
 
 
 #: How each model predicts a cell line it has not seen, by its name in
-#: :mod:`crispr_models.models`.
+#: :mod:`crispr_models.series.models`.
 NEW_CELL_LINE_PREDICTIONS: dict[str, Callable] = {
     "sgrna_cell_line_model": _new_cell_line_hierarchical,
     "gene_by_cell_line_model": _new_cell_line_gene_by_cell_line,

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from crispr_models.input_checks import (
+from crispr_models.core.input_checks import (
     check_choice,
     check_non_negative_int,
     check_positive_int,

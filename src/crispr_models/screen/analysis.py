@@ -1,6 +1,6 @@
 """What a screen's fit says: gene effects, the noise between replicates,
 posterior predictive counts, and an approximate fit measured against NUTS
-(scores against known essential genes: :mod:`crispr_models.screen_scoring`).
+(scores against known essential genes: :mod:`crispr_models.screen.scoring`).
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ import pytensor.tensor as pt
 import xarray as xr
 from scipy import stats
 
-from crispr_models.input_checks import (
+from crispr_models.core.input_checks import (
     RandomSource,
     check_choice,
     check_non_negative_int,
     check_positive_int,
     check_rng,
 )
-from crispr_models.screen_data import Screen, log_fold_changes
-from crispr_models.screen_model import (
+from crispr_models.screen.data import Screen, log_fold_changes
+from crispr_models.screen.model import (
     DIPLOID,
     NOISE_PARAMETERS,
     GeneLayout,
@@ -149,7 +149,7 @@ def replicate_log_fold_changes(
 ) -> np.ndarray:
     """Predictive guide log2 fold changes, ``num_draws`` x guides: for evenly
     spaced draws of ``draws`` (a posterior or prior of
-    :func:`~crispr_models.screen_model.read_count_model`), each guide's fold
+    :func:`~crispr_models.screen.model.read_count_model`), each guide's fold
     change drawn given its counts (:func:`draw_guide_fold_changes`; for a
     prior, whatever the counts say is what the draw would have to explain),
     new counts in every replicate from the negative binomial, turned into
@@ -212,8 +212,8 @@ def guide_fold_change_sampler(screen: Screen, noise: str, proposals: int = 32):
 
 def predictive_tree(screen: Screen, prior: np.ndarray, posterior: np.ndarray) -> xr.DataTree:
     """Observed, prior and posterior predictive guide log2 fold changes
-    (draws x guides each) in the shape :mod:`crispr_models.predictive_checks`
-    and :func:`crispr_models.plotting.plot_predictive_checks` read."""
+    (draws x guides each) in the shape :mod:`crispr_models.checks.predictive`
+    and :func:`crispr_models.plots.checks.plot_predictive_checks` read."""
     obs = {"obs": np.arange(len(screen.guides))}
     observed = log_fold_changes(screen).to_numpy()
     return xr.DataTree.from_dict(
@@ -393,7 +393,7 @@ def replicate_noise(screen: Screen, by: str, bins: int = 10) -> pd.DataFrame:
 def moment_estimates(screen: Screen, noise: str) -> dict[str, float]:
     """Rough values of ``sigma_guide`` and the ``noise`` model's parameter
     from the counts alone, where a fit can start
-    (:func:`~crispr_models.screen_genome.starting_draws`): the noise from
+    (:func:`~crispr_models.screen.genome.starting_draws`): the noise from
     :func:`replicate_noise` over all pairs (``excess_per_read`` is its
     ``variance_to_mean``, ``excess_cv`` its ``excess_cv``), and
     ``sigma_guide`` from the median over genes of the variance of their
@@ -463,7 +463,7 @@ def held_out_coverage(
     For each replicate :math:`h` and guide: its fold change's posterior given
     the other replicates' counts, with its gene's fitted fold change as the
     prior mean and the guides' sd widened by the gene's posterior sd
-    (``effects``, :func:`~crispr_models.screen_genome.genome_wide_fit`'s, at
+    (``effects``, :func:`~crispr_models.screen.genome.genome_wide_fit`'s, at
     two copies; ``draw`` holds ``sigma_guide``, the noise parameter and the
     copy-number effect), computed on a grid; then the count's predictive
     distribution, the negative binomial mixed over that posterior. A count
@@ -538,7 +538,7 @@ def held_out_coverage(
 
 
 def _compiled_count_log_terms(noise: str):
-    """:func:`~crispr_models.screen_model.count_log_terms` as a numpy
+    """:func:`~crispr_models.screen.model.count_log_terms` as a numpy
     function of (counts, log mu, the noise parameter), arrays of one shape."""
     counts, log_mu = pt.dtensor3("counts"), pt.dtensor3("log_mu")
     value = pt.dscalar("value")

@@ -1,6 +1,6 @@
 """PyMC model builders, one per experiment.
 
-Each builder takes the tidy observations from :mod:`crispr_models.simulation`
+Each builder takes the tidy observations from :mod:`crispr_models.series.simulation`
 (or real data in the same columns) and returns a ``pm.Model`` with named dims
 and coords. The priors are the original series' (see each docstring).
 """
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-from crispr_models.input_checks import check_choice, check_positive_real
-from crispr_models.settings import PARAMETERIZATIONS
+from crispr_models.core.input_checks import check_choice, check_positive_real
+from crispr_models.core.settings import PARAMETERIZATIONS
 
 #: Columns that must hold finite numbers when a model uses them.
 NUMERIC_COLUMNS = ("rna", "logfc", "gene_expression", "cna", "cna_z")

@@ -10,7 +10,7 @@
 
 Both get the screen's own guides after its filters (the same guides the
 count model fits) and give a score per gene, lower meaning more depleted,
-for :mod:`crispr_models.screen_scoring`. Each runs as a child process whose
+for :mod:`crispr_models.screen.scoring`. Each runs as a child process whose
 wall time and peak resident memory are measured: CRISPY's
 package restyles matplotlib when imported, and MAGeCK2 is a command-line
 tool that calls its own compiled RRA program. They come with the project's
@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import psutil
 
-from crispr_models.screen_data import (
+from crispr_models.screen.data import (
     Screen,
     gene_median_log_fold_change,
     log_fold_changes,
@@ -102,7 +102,7 @@ def _run_measured(command: list[str], workdir: Path) -> tuple[float, float]:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env["MPLBACKEND"] = "Agg"
     # this package, for a child run by another environment's Python
-    package_parent = str(Path(__file__).resolve().parents[1])
+    package_parent = str(Path(__file__).resolve().parents[2])
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
     peak = 0
     start = time.perf_counter()
@@ -218,7 +218,7 @@ def chronos_gene_effect(
     screen.guides[["gene", "plasmid", *screen.replicates]].to_csv(workdir / "counts.csv")
     # absolute, since the child runs in workdir; not resolved, which would
     # follow a virtual environment's link out of it
-    command = [os.path.abspath(python), "-m", "crispr_models.screen_peers", "chronos"]
+    command = [os.path.abspath(python), "-m", "crispr_models.screen.peers", "chronos"]
     command += [str(days), str(excess_variance)]
     seconds, peak = _run_measured(command, workdir)
     scores = pd.read_csv(workdir / "gene_effect.csv", index_col=0).iloc[:, 0]
@@ -227,7 +227,7 @@ def chronos_gene_effect(
 
 def crispy_correction(screen: Screen, workdir: str | Path) -> PeerRun:
     """CRISPY's correction of the guides' mean log2 fold changes (the book's
-    :func:`~crispr_models.screen_data.log_fold_changes`, as CRISPY computes
+    :func:`~crispr_models.screen.data.log_fold_changes`, as CRISPY computes
     them) for copy number, in a child process; the gene score is the mean of
     its guides' corrected fold changes."""
     if screen.segments is None:
@@ -247,7 +247,7 @@ def crispy_correction(screen: Screen, workdir: str | Path) -> PeerRun:
     guides.to_csv(workdir / "guides.csv")
     segments = screen.segments.assign(Chr="chr" + screen.segments["Chr"])
     segments.to_csv(workdir / "segments.csv", index=False)
-    command = [sys.executable, "-m", "crispr_models.screen_peers", "crispy"]
+    command = [sys.executable, "-m", "crispr_models.screen.peers", "crispy"]
     seconds, peak = _run_measured(command, workdir)
     corrected = pd.read_csv(workdir / "corrected.csv")
     scores = corrected.groupby("gene")["corrected"].mean().rename("score")
@@ -256,7 +256,7 @@ def crispy_correction(screen: Screen, workdir: str | Path) -> PeerRun:
 
 def naive_median(screen: Screen) -> PeerRun:
     """The naive score as a method: each gene's median guide log2 fold
-    change (:func:`~crispr_models.screen_data.gene_median_log_fold_change`),
+    change (:func:`~crispr_models.screen.data.gene_median_log_fold_change`),
     timed in this process (its memory is not measured)."""
     start = time.perf_counter()
     scores = gene_median_log_fold_change(screen)
@@ -354,6 +354,6 @@ if __name__ == "__main__":
             _run_chronos_here(float(days), float(excess_variance))
         case _:
             raise SystemExit(
-                "usage: python -m crispr_models.screen_peers crispy | chronos DAYS EXCESS_VARIANCE"
+                "usage: python -m crispr_models.screen.peers crispy | chronos DAYS EXCESS_VARIANCE"
                 " (in its folder)"
             )

@@ -9,7 +9,7 @@ for PyMC its C compilation; for numpyro PyMC's conversion to JAX and JAX's
 just-in-time compilation of the sampler, counted by JAX's own monitoring
 events), ``sampling_seconds`` the loop itself, ``total_seconds`` the whole
 call. numpyro runs its chains in parallel when JAX has one device per chain
-(``parallel_chains``; see :func:`crispr_models.fitting.jax_devices`).
+(``parallel_chains``; see :func:`crispr_models.core.fitting.jax_devices`).
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from crispr_models.diagnostics import sampling_efficiency
-from crispr_models.fitting import jax_devices, sample_posterior
-from crispr_models.input_checks import (
+from crispr_models.checks.diagnostics import sampling_efficiency
+from crispr_models.core.fitting import jax_devices, sample_posterior
+from crispr_models.core.input_checks import (
     check_choice,
     check_non_negative_int,
     check_positive_int,
 )
-from crispr_models.registry import RECOMMENDED, recommended_model
-from crispr_models.settings import SAMPLERS, SamplerSettings
+from crispr_models.core.registry import RECOMMENDED, recommended_model
+from crispr_models.core.settings import SAMPLERS, SamplerSettings
 
 BENCHMARK_COLUMNS = [
     "chapter",
