@@ -207,9 +207,9 @@ glue_values(
         if len(gene_misses)
         else "No gene effect is missed."
     ),
-    m2_compile=checked.idata.posterior.attrs["compile_time"],
-    m2_sampling=checked.idata.posterior.attrs["sampling_time"],
-    m2_draws=f"{checked.idata.posterior.attrs['chains']} x ({checked.idata.posterior.attrs['tune']} + {checked.idata.posterior.attrs['draws']})",
+    m2_compile=checked.compile_seconds,
+    m2_sampling=checked.sampling_seconds,
+    m2_draws=checked.draws_text,
 )
 
 # %% [markdown]

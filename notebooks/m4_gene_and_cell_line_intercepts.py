@@ -304,7 +304,7 @@ glue_values(
     m4_intercept_sd=float(intercepts["sd"].max()),
     m4_covered=checked.covered,
     m4_known=checked.known,
-    m4_seconds=checked.idata.posterior.attrs["sampling_time"],
+    m4_seconds=checked.sampling_seconds,
 )
 rerun_note("m4", globals())
 

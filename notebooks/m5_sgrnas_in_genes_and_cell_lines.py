@@ -165,7 +165,7 @@ glue_values(
     m5_free_sd=float(free_sd.median()),
     m5_free_depth=sampling_efficiency(free_fit.idata)["max_tree_depth"],
     m5_sigma=true_sigma,
-    m5_seconds=checked.idata.posterior.attrs["sampling_time"],
+    m5_seconds=checked.sampling_seconds,
     m5_sgrna_sd=float(sgrna_sd.median()),
     m5_num_cell_lines=num_cell_lines,
     m5_num_genes=len(sgrnas_per_gene),

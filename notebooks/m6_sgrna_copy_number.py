@@ -240,7 +240,7 @@ costs = pd.DataFrame(
             "max_r_hat": fit.report.max_r_hat,
             "min_ess_bulk": fit.report.min_ess_bulk,
             "draws per chain": fit.idata.posterior.sizes["draw"],
-            "sampling_seconds": fit.idata.posterior.attrs["sampling_time"],
+            "sampling_seconds": fit.sampling_seconds,
         }
         for label, fit in {"raw": raw_fit, "centred at 2": checked}.items()
     }
@@ -343,7 +343,7 @@ glue_values(
     m6_raw_ess=raw_fit.report.min_ess_bulk,
     m6_raw_draws=int(raw_fit.idata.posterior.sizes["draw"]),
     m6_ess=checked.report.min_ess_bulk,
-    m6_seconds=checked.idata.posterior.attrs["sampling_time"],
+    m6_seconds=checked.sampling_seconds,
 )
 rerun_note("m6", globals())
 

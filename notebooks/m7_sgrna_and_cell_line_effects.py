@@ -364,7 +364,7 @@ glue_values(
     m7_pull_large=float(pull.loc[shrinkage["size"].idxmax()]),
     m7_covered=checked.covered,
     m7_known=checked.known,
-    m7_seconds=checked.idata.posterior.attrs["sampling_time"],
+    m7_seconds=checked.sampling_seconds,
 )
 rerun_note("m7", globals())
 

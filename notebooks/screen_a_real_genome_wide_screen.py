@@ -59,7 +59,13 @@ from crispr_models.checks.predictive import (
     grouped_checks,
 )
 from crispr_models.core.artifacts import save_table
-from crispr_models.core.fitting import sample_posterior, sample_prior_predictive, timing_summary
+from crispr_models.core.fitting import (
+    compile_seconds,
+    sample_posterior,
+    sample_prior_predictive,
+    sampling_seconds,
+    timing_summary,
+)
 from crispr_models.core.prose import glue_values, model_code, rerun_note
 from crispr_models.core.workflow import Experiment
 from crispr_models.plots.checks import plot_predictive_checks
@@ -598,11 +604,10 @@ costs = pd.DataFrame(
         {
             "method": f"NUTS, {name}",
             "genes": fitted_genes.size,
-            "compile_s": idata.posterior.attrs["compile_time"],
-            "fit_s": idata.posterior.attrs["sampling_time"],
-            "gradients_per_s": int(idata.sample_stats["n_steps"].sum())
-            / idata.posterior.attrs["sampling_time"],
-            "min_ess_per_s": reports[name].min_ess_bulk / idata.posterior.attrs["sampling_time"],
+            "compile_s": compile_seconds(idata),
+            "fit_s": sampling_seconds(idata),
+            "gradients_per_s": int(idata.sample_stats["n_steps"].sum()) / sampling_seconds(idata),
+            "min_ess_per_s": reports[name].min_ess_bulk / sampling_seconds(idata),
         }
         for name, (_, idata) in fits.items()
     ]

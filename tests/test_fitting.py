@@ -1,8 +1,17 @@
 import numpy as np
 import pytest
+import xarray as xr
 
 from conftest import MULTIGENE_PARAMETERS, QUICK
-from crispr_models.core.fitting import SamplerSettings, fit, sample_prior_predictive, timing_summary
+from crispr_models.core.fitting import (
+    SamplerSettings,
+    compile_seconds,
+    draws_text,
+    fit,
+    sample_prior_predictive,
+    sampling_seconds,
+    timing_summary,
+)
 
 #: Real sampling or many kernels: in make test, not in make test-fast.
 pytestmark = pytest.mark.slow
@@ -130,3 +139,23 @@ def test_repeated_samples_share_one_compilation(single_gene_model, monkeypatch):
     assert compile_times[0] > 0 and compile_times[1:] == [0.0, 0.0]
     assert len({s.posterior.attrs["seed"] for s in samples}) == 3
     assert all(s.posterior.attrs["sampling_time"] > 0 for s in samples)
+
+
+def test_a_fits_costs_are_read_from_its_posterior_attributes():
+    posterior = xr.Dataset(
+        attrs={
+            "sampler": "nutpie",
+            "compile_time": 6.94,
+            "sampling_time": 0.25,
+            "chains": 4,
+            "tune": 2000,
+            "draws": 1000,
+        }
+    )
+    idata = xr.DataTree.from_dict({"posterior": posterior})
+    assert compile_seconds(idata) == 6.94 and sampling_seconds(idata) == 0.25
+    assert draws_text(idata) == "4 x (2000 + 1000)"
+    assert (
+        timing_summary(idata)
+        == "nutpie: compiled in 6.9 s, sampled 4 x (2000 + 1000) draws in 0.2 s"
+    )

@@ -260,12 +260,27 @@ def sample_prior_predictive(model: pm.Model, rng: RandomSource, draws: int = 500
         return pm.sample_prior_predictive(draws=draws, random_seed=_draw_seed(check_rng(rng)))
 
 
+def compile_seconds(idata: xr.DataTree) -> float:
+    """Seconds the fit's sampler spent compiling the model (0 if reused)."""
+    return float(idata.posterior.attrs["compile_time"])
+
+
+def sampling_seconds(idata: xr.DataTree) -> float:
+    """Seconds of warm-up and draws, compile excluded."""
+    return float(idata.posterior.attrs["sampling_time"])
+
+
+def draws_text(idata: xr.DataTree) -> str:
+    """How much was sampled: ``"chains x (tune + draws)"``."""
+    a = idata.posterior.attrs
+    return f"{a['chains']} x ({a['tune']} + {a['draws']})"
+
+
 def timing_summary(idata: xr.DataTree) -> str:
     """One line: which sampler, how long it compiled and sampled, how much."""
-    a = idata.posterior.attrs
     return (
-        f"{a['sampler']}: compiled in {a['compile_time']:.1f} s, sampled "
-        f"{a['chains']} x ({a['tune']} + {a['draws']}) draws in {a['sampling_time']:.1f} s"
+        f"{idata.posterior.attrs['sampler']}: compiled in {compile_seconds(idata):.1f} s, "
+        f"sampled {draws_text(idata)} draws in {sampling_seconds(idata):.1f} s"
     )
 
 

@@ -32,7 +32,13 @@ from crispr_models.checks.diagnostics import (
     recovery_table,
 )
 from crispr_models.core.artifacts import save_fit, save_loo_comparison
-from crispr_models.core.fitting import fit, timing_summary
+from crispr_models.core.fitting import (
+    compile_seconds,
+    draws_text,
+    fit,
+    sampling_seconds,
+    timing_summary,
+)
 from crispr_models.core.input_checks import RandomSource, check_choice
 from crispr_models.core.prose import glue_values
 from crispr_models.core.registry import chapter_facts
@@ -81,6 +87,18 @@ class CheckedFit:
     @property
     def timing(self) -> str:
         return timing_summary(self.idata)
+
+    @property
+    def compile_seconds(self) -> float:
+        return compile_seconds(self.idata)
+
+    @property
+    def sampling_seconds(self) -> float:
+        return sampling_seconds(self.idata)
+
+    @property
+    def draws_text(self) -> str:
+        return draws_text(self.idata)
 
     def recovery(self) -> pd.DataFrame:
         """The recovery table to show: one row per parameter, rounded."""
