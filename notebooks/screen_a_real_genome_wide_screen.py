@@ -53,6 +53,7 @@ from IPython.display import display
 
 from crispr_models.checks.diagnostics import convergence_report
 from crispr_models.checks.predictive import (
+    TAIL,
     extreme_groups_by,
     flag_matrix,
     group_p_values,
@@ -808,6 +809,7 @@ glue_values(
     screen_spread_flat=_with_nuts(lambda: _spread_text(spread_by_depletion.iloc[-1])),
     screen_spread_depleted=_with_nuts(lambda: _spread_text(spread_by_depletion.iloc[:-1].sum())),
     screen_depleted_below=DEPLETED_BELOW,
+    screen_chance_extreme=f"{2 * TAIL:.0%}",
     screen_grid_rmse_sd=_with_nuts(lambda: _approximation_text("grid", "rmse_in_sd")),
     screen_nuts_rmse_sd=_with_nuts(lambda: _approximation_text("NUTS, other chains", "rmse_in_sd")),
     screen_grid_probability_change=_with_nuts(
@@ -891,7 +893,7 @@ glue_values(
 #   model has {glue:text}`screen_trimmed_flagged_model` extreme, the series'
 #   model {glue:text}`screen_trimmed_flagged_series`: were one outlying
 #   guide per gene the misfit, the count model's would fall to what chance
-#   allows (about 5 %). Among the genes that do nearly nothing (median
+#   allows (about {glue:text}`screen_chance_extreme` of the groups). Among the genes that do nearly nothing (median
 #   fold change above {glue:text}`screen_depleted_below`),
 #   {glue:text}`screen_spread_flat` have an extreme sd; among the depleted
 #   ones, {glue:text}`screen_spread_depleted`. Guides that differ in

@@ -198,8 +198,8 @@ class Experiment:
         if unused:
             raise ValueError(
                 f"{', '.join(unused)}: {simulate.__name__} has no such argument, so the "
-                f"value would be ignored; its true values: "
-                f"{', '.join(f'true_{name}' for name in accepted) or 'none'}"
+                f"value would be ignored; its arguments, each set by a parameter named "
+                f"true_<argument> or <argument>: {', '.join(accepted) or 'none'}"
             )
         arguments = {}
         for name in accepted:

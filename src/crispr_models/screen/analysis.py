@@ -96,24 +96,24 @@ def compare_approximation(reference: pd.DataFrame, approximate: pd.DataFrame, pr
     }
 
 
-#: The bins of :func:`approximation_groups`' guides per gene.
-GUIDES_PER_GENE_BINS = {"1-3": (1, 3), "4": (4, 4), "5": (5, 5), "6+": (6, np.inf)}
+#: The bins of :func:`approximation_groups`' guides per gene: right edges
+#: (the first bin starts above 0) and labels.
+GUIDES_PER_GENE_EDGES = (3, 4, 5, np.inf)
+GUIDES_PER_GENE_LABELS = ("1-3", "4", "5", "6+")
 
 
 def approximation_groups(screen: Screen) -> pd.DataFrame:
     """Per gene, the groups an approximation's error is reported by: its
-    guides (binned, :data:`GUIDES_PER_GENE_BINS`), whether any of its counts
+    guides (binned, :data:`GUIDES_PER_GENE_EDGES`), whether any of its counts
     is zero, and its copy-number level."""
     guides = screen.guides
     per_gene = guides.groupby("gene").size()
-    bins = pd.Series("", index=per_gene.index)
-    for label, (low, high) in GUIDES_PER_GENE_BINS.items():
-        bins[(per_gene >= low) & (per_gene <= high)] = label
+    bins = pd.cut(per_gene, (0, *GUIDES_PER_GENE_EDGES), labels=GUIDES_PER_GENE_LABELS)
     zero = (guides[list(screen.replicates)] == 0).any(axis=1).groupby(guides["gene"]).any()
     levels = copy_number_level(screen.gene_places()["copy_number"])
     return pd.DataFrame(
         {
-            "guides per gene": bins,
+            "guides per gene": bins.astype(str),
             "zero counts": zero.map({True: "some", False: "none"}),
             "copy number": [copy_number_label(level) for level in levels],
         },
