@@ -568,5 +568,11 @@ def _grid_weights(log_terms, grid, counts, log_offset, prior_mean, prior_sd):
     y = np.broadcast_to(counts[:, :, None], log_mu.shape)
     data = np.sum(log_terms(y, log_mu), axis=1)
     log_density = data - 0.5 * ((grid - prior_mean[:, None]) / prior_sd[:, None]) ** 2
+    return normalised_weights(log_density)
+
+
+def normalised_weights(log_density: np.ndarray) -> np.ndarray:
+    """Each row's log density on its grid points as weights that sum to 1
+    (shifted by the row's maximum first, so that none overflows)."""
     weights = np.exp(log_density - log_density.max(axis=1, keepdims=True))
     return weights / weights.sum(axis=1, keepdims=True)

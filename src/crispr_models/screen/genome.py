@@ -54,7 +54,7 @@ from crispr_models.core.input_checks import (
     check_positive_int,
     check_rng,
 )
-from crispr_models.screen.analysis import moment_estimates
+from crispr_models.screen.analysis import moment_estimates, normalised_weights
 from crispr_models.screen.data import Screen, log_fold_changes
 from crispr_models.screen.model import (
     DIPLOID,
@@ -819,8 +819,7 @@ def _placement(grid, log_density):
 
 
 def _moments(grid, log_density):
-    weights = np.exp(log_density - log_density.max(axis=1, keepdims=True))
-    weights /= weights.sum(axis=1, keepdims=True)
+    weights = normalised_weights(log_density)
     mean = np.sum(weights * grid, axis=1)
     return mean, np.sum(weights * (grid - mean[:, None]) ** 2, axis=1)
 
